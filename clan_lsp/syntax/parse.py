@@ -1,0 +1,239 @@
+"""Parsing Nix with tree-sitter-nix, incremental edits, and syntax errors in words.
+
+tree-sitter-nix 0.1.0 rejects a trailing comma in formals (`{ lib, clanLib, }:`),
+which Nix accepts and nixfmt writes. We repair it here, once, for every consumer:
+the comma is replaced by a space in the text the parser sees (same byte length, so
+every offset stays valid) and the tree is reparsed incrementally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import tree_sitter
+import tree_sitter_nix
+
+from .positions import LineIndex
+
+LANGUAGE = tree_sitter.Language(tree_sitter_nix.language())
+
+Node = tree_sitter.Node
+
+
+def new_parser() -> tree_sitter.Parser:
+    return tree_sitter.Parser(LANGUAGE)
+
+
+@dataclass
+class SyntaxError_:
+    """A syntax error: byte span and a message in words."""
+
+    start: int
+    end: int
+    message: str
+
+
+def _point(data: bytes, offset: int, index: LineIndex | None = None) -> tuple[int, int]:
+    index = index or LineIndex(data)
+    line = index.line_of(offset)
+    return (line, offset - index.line_starts[line])
+
+
+def _error_nodes(root: Node) -> Iterator[Node]:
+    """Outermost ERROR nodes and MISSING nodes, without recursion."""
+    if not root.has_error:
+        return
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_missing or node.type == "ERROR":
+            yield node
+            if node.type == "ERROR":
+                continue
+        for child in reversed(node.children):
+            if child.has_error or child.is_missing:
+                stack.append(child)
+
+
+def _trailing_formal_commas(root: Node) -> list[int]:
+    """Byte offsets of commas that end formals with nothing after them."""
+    commas = []
+    for node in _error_nodes(root):
+        if node.type == "ERROR":
+            # `{ lib, }:`: the comma alone becomes an ERROR inside formals
+            if node.parent is not None and node.parent.type == "formals" and node.child_count == 1:
+                only = node.children[0]
+                if only.type == "," and node.next_sibling is not None and node.next_sibling.type == "}":
+                    commas.append(only.start_byte)
+            continue
+        if node.type != "identifier":
+            continue
+        formal = node.parent
+        if formal is None or formal.type != "formal":
+            continue
+        comma = formal.prev_sibling
+        if comma is not None and comma.type == ",":
+            commas.append(comma.start_byte)
+    return commas
+
+
+class SyntaxTree:
+    """One document's text and tree, updated by edits with incremental reparses."""
+
+    def __init__(self, text: str | bytes, parser: tree_sitter.Parser | None = None):
+        self.parser = parser or new_parser()
+        self.text = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
+        self._blanked: list[int] = []
+        self._parse_text = self.text
+        self.tree = self.parser.parse(self._parse_text)
+        self._repair_trailing_commas()
+        self._line_index: LineIndex | None = None
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    @property
+    def line_index(self) -> LineIndex:
+        if self._line_index is None:
+            self._line_index = LineIndex(self.text)
+        return self._line_index
+
+    def _repair_trailing_commas(self) -> None:
+        for _ in range(8):  # each round repairs every comma it finds; nesting may need another
+            commas = _trailing_formal_commas(self.tree.root_node)
+            if not commas:
+                return
+            buf = bytearray(self._parse_text)
+            for offset in commas:
+                buf[offset] = 0x20
+                point = _point(self._parse_text, offset)
+                end_point = (point[0], point[1] + 1)
+                self.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
+            self._blanked.extend(commas)
+            self._parse_text = bytes(buf)
+            self.tree = self.parser.parse(self._parse_text, self.tree)
+
+    def edit(self, start: int, old_end: int, new_text: bytes) -> None:
+        """Replace bytes [start, old_end) by new_text and reparse incrementally."""
+        old = self.text
+        old_index = self.line_index
+        new = old[:start] + new_text + old[old_end:]
+        new_end = start + len(new_text)
+        new_index = LineIndex(new)
+        self.tree.edit(
+            start,
+            old_end,
+            new_end,
+            _point(old, start, old_index),
+            _point(old, old_end, old_index),
+            _point(new, new_end, new_index),
+        )
+        delta = len(new_text) - (old_end - start)
+        # The parser must see the commas we blanked again, at their shifted places:
+        # after the edit they may no longer be trailing.
+        restored = []
+        for offset in self._blanked:
+            if offset < start:
+                restored.append(offset)
+            elif offset >= old_end:
+                restored.append(offset + delta)
+        for offset in restored:
+            point = _point(new, offset, new_index)
+            end_point = (point[0], point[1] + 1)
+            self.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
+        self.text = new
+        self._parse_text = new
+        self._blanked = []
+        self._line_index = new_index
+        self.tree = self.parser.parse(new, self.tree)
+        self._repair_trailing_commas()
+
+    def node_text(self, node: Node) -> str:
+        return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
+
+    def syntax_errors(self, limit: int = 20) -> list[SyntaxError_]:
+        errors: list[SyntaxError_] = []
+        for node in _error_nodes(self.root):
+            errors.append(describe_error(self, node))
+            if len(errors) >= limit:
+                break
+        errors.sort(key=lambda e: e.start)
+        return errors
+
+
+def _binding_name(tree: SyntaxTree, node: Node | None) -> str | None:
+    while node is not None:
+        if node.type == "binding":
+            path = node.child_by_field_name("attrpath")
+            return tree.node_text(path) if path is not None else None
+        node = node.parent
+    return None
+
+
+def _token_text(tree: SyntaxTree, node: Node) -> str:
+    text = tree.node_text(node).strip()
+    first = text.split("\n", 1)[0]
+    return first if len(first) <= 20 else first[:20] + "…"
+
+
+def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
+    """Say what is wrong in words a Nix author reads, at the place it is wrong."""
+    if node.is_missing:
+        missing = node.type
+        where = _binding_name(tree, node.parent)
+        if missing in (";", "}", "]", ")", "in", ":", "then", "else", "=", "'", '"', "''"):
+            after = f" after the binding of `{where}`" if where and missing == ";" else ""
+            message = f"expected `{missing}`{after}"
+        else:
+            message = f"expected {'a name' if missing == 'identifier' else missing}"
+            if where:
+                message += f" in the binding of `{where}`"
+        # A zero-width node: show the error on the character before it.
+        start = max(0, node.start_byte - 1) if node.start_byte == node.end_byte else node.start_byte
+        return SyntaxError_(start, max(node.end_byte, start + 1), message)
+
+    text = _token_text(tree, node)
+    parent = node.parent
+    where = _binding_name(tree, parent)
+    # `a = 1\n b = 2;` parses as the application `1 b` with an ERROR at `=`:
+    # the author forgot the `;` that ends the previous binding.
+    if text.startswith("=") and where and parent is not None:
+        previous = node.prev_sibling
+        anchor = previous.end_byte if previous is not None else node.start_byte
+        binding = parent
+        while binding is not None and binding.type != "binding":
+            binding = binding.parent
+        if binding is not None:
+            value = binding.child_by_field_name("expression")
+            if value is not None and value.child_count and value.children[0].end_byte <= node.start_byte:
+                anchor = value.children[0].end_byte
+        return SyntaxError_(
+            max(0, anchor - 1), anchor, f"expected `;` after the binding of `{where.split()[0]}`"
+        )
+    if node.start_byte == node.end_byte:
+        return SyntaxError_(max(0, node.start_byte - 1), node.start_byte + 1, "unexpected end of input")
+    context = f" in the binding of `{where}`" if where else ""
+    if not text:
+        message = f"syntax error{context}"
+    else:
+        message = f"unexpected `{text}`{context}"
+    return SyntaxError_(node.start_byte, node.end_byte, message)
+
+
+def walk(root: Node) -> Iterator[Node]:
+    """Every node below root in document order, without recursion."""
+    cursor = root.walk()
+    visited_children = False
+    while True:
+        if not visited_children:
+            yield cursor.node
+            if cursor.goto_first_child():
+                continue
+        if cursor.goto_next_sibling():
+            visited_children = False
+        elif cursor.goto_parent():
+            visited_children = True
+        else:
+            return

@@ -1,0 +1,95 @@
+"""Byte offsets (tree-sitter) <-> line/character positions (LSP).
+
+tree-sitter counts UTF-8 bytes; LSP counts UTF-16 code units unless the client
+negotiated "utf-8" or "utf-32". This is the one place that converts.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+UTF8 = "utf-8"
+UTF16 = "utf-16"
+UTF32 = "utf-32"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    line: int
+    character: int
+
+
+@dataclass(frozen=True)
+class Span:
+    """A byte range [start, end) in a document."""
+
+    start: int
+    end: int
+
+    def contains(self, offset: int) -> bool:
+        return self.start <= offset <= self.end
+
+
+def _units(chunk: bytes, encoding: str) -> int:
+    if encoding == UTF8:
+        return len(chunk)
+    text = chunk.decode("utf-8", errors="replace")
+    if encoding == UTF32:
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+class LineIndex:
+    """Maps between byte offsets and (line, character) for one text."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        starts = [0]
+        find = data.find
+        pos = find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find(b"\n", pos + 1)
+        self.line_starts = starts
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset) - 1
+
+    def position(self, offset: int, encoding: str = UTF16) -> Position:
+        offset = max(0, min(offset, len(self.data)))
+        line = self.line_of(offset)
+        start = self.line_starts[line]
+        chunk = self.data[start:offset]
+        if encoding == UTF8 or chunk.isascii():
+            return Position(line, len(chunk))
+        return Position(line, _units(chunk, encoding))
+
+    def offset(self, position: Position, encoding: str = UTF16) -> int:
+        """Byte offset of a position; past the end of a line clamps to the line end."""
+        if position.line < 0:
+            return 0
+        if position.line >= len(self.line_starts):
+            return len(self.data)
+        start = self.line_starts[position.line]
+        end = (
+            self.line_starts[position.line + 1] - 1
+            if position.line + 1 < len(self.line_starts)
+            else len(self.data)
+        )
+        line = self.data[start:end]
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        want = max(0, position.character)
+        if encoding == UTF8 or line.isascii():
+            return start + min(want, len(line))
+        text = line.decode("utf-8", errors="replace")
+        units = 0
+        consumed = 0
+        for ch in text:
+            width = 1 if encoding == UTF32 else (2 if ord(ch) > 0xFFFF else 1)
+            if units + width > want:
+                break
+            units += width
+            consumed += len(ch.encode("utf-8", errors="replace"))
+        return start + min(consumed, len(line))

@@ -1,0 +1,1 @@
+"""Tree-sitter query files used by clan-lsp (installed as clan_lsp.grammars)."""
