@@ -1,0 +1,9 @@
+"""Checks: small named rules over a service module, each with a stable code.
+
+Importing this package registers every rule family.
+"""
+
+from . import arguments, clanlib, exports, structure  # noqa: F401  (registration)
+from .base import ERROR, INFO, RULES, WARNING, Edit, Finding, Fix, Rule, rules_by_code, run_rules
+
+__all__ = ["ERROR", "INFO", "RULES", "WARNING", "Edit", "Finding", "Fix", "Rule", "rules_by_code", "run_rules"]

@@ -1,0 +1,234 @@
+"""Argument rules: what perInstance, perMachine, interface and the module function are passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from ..model import AttrSet, Lambda, ServiceModule
+from ..spec import schema
+from ..syntax import Node, walk
+from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
+from .structure import roles_of
+
+_MODULE_SYSTEM = ("lib", "config", "options", "specialArgs", "_class", "_prefix")
+
+
+@dataclass
+class Site:
+    """A function clan calls, and what it passes."""
+
+    label: str  # "perInstance", "perMachine", "interface", "the service module"
+    function: Lambda
+    part: ServiceModule
+    passed: tuple[str, ...]  # every argument clan passes
+    kind: str
+
+
+def sites(module: ServiceModule) -> Iterator[Site]:
+    per_instance = tuple(a.name for a in schema.PER_INSTANCE_ARGS)
+    per_machine = tuple(a.name for a in schema.PER_MACHINE_ARGS) + ("settings",)
+    interface = _MODULE_SYSTEM + ("meta",)
+    module_args = tuple(a.name for a in schema.MODULE_ARGS)
+    for part in module.parts():
+        if part.function is not None and part.function.formals is not None:
+            yield Site("the service module", part.function, part, module_args, "module")
+        for role_name, role in roles_of(part):
+            if not isinstance(role, AttrSet):
+                continue
+            for key, passed in (("perInstance", per_instance), ("interface", interface)):
+                value = role.get(key)
+                if isinstance(value, Lambda):
+                    yield Site(key, value, part, passed, key)
+        value = part.effective().get("perMachine")
+        if isinstance(value, Lambda):
+            yield Site("perMachine", value, part, per_machine, "perMachine")
+
+
+def used_names(function: Lambda) -> set[str]:
+    """Names read as variables in a function's body (shadowing is not tracked)."""
+    body = function.body_thunk.node
+    if body is None:
+        return set()
+    text = function.body_thunk.reader.text
+    return {
+        text[n.start_byte : n.end_byte].decode("utf-8", "replace")
+        for n in walk(body)
+        if n.type == "variable_expression"
+    }
+
+
+def _uses(function: Lambda, name: str) -> list[Node]:
+    body = function.body_thunk.node
+    if body is None:
+        return []
+    text = function.body_thunk.reader.text
+    encoded = name.encode()
+    return [
+        n for n in walk(body) if n.type == "variable_expression" and text[n.start_byte : n.end_byte] == encoded
+    ]
+
+
+@rule("missing-ellipsis", ERROR, "E7", "A function clan calls without `...` in its arguments")
+def missing_ellipsis(ctx: Context) -> None:
+    for site in sites(ctx.module):
+        function = site.function
+        if function.ellipsis or function.formals is None:
+            continue
+        listed = {f.name for f in function.formals}
+        unexpected = [name for name in site.passed if name not in listed]
+        if not unexpected:
+            continue
+        first = "meta" if "meta" in unexpected else unexpected[0]
+        formals = function.formals_node
+        fixes: tuple[Fix, ...] = ()
+        if formals is not None and formals.child_count and formals.children[-1].type == "}":
+            close = formals.children[-1]
+            previous = close.prev_sibling
+            separator = " " if previous is not None and previous.type in ("{", ",") else ", "
+            if previous is not None and previous.type == "{":
+                separator = " "
+            fixes = (Fix("Add `...` to the arguments", (Edit(close.start_byte, close.start_byte, f"{separator}... "),)),)
+        ctx.report(
+            formals,
+            f"'{site.label}' called with unexpected argument '{first}': clan passes more arguments than "
+            f"listed here. Add `...` to the argument set.",
+            source=site.part.source,
+            fixes=fixes,
+        )
+
+
+def _available(site: Site) -> list[str]:
+    return [n for n in site.passed if not (site.kind == "perMachine" and n == "settings")]
+
+
+@rule("unknown-argument", ERROR, "E6", "An argument clan does not pass (error where used, warning where unused)")
+def unknown_arguments(ctx: Context) -> None:
+    for site in sites(ctx.module):
+        if site.kind == "module":
+            continue  # see module-argument
+        function = site.function
+        used = used_names(function)
+        available = _available(site)
+        for formal in function.formals or ():
+            if formal.name in site.passed or formal.has_default:
+                continue
+            is_used = formal.name in used
+            ctx.report(
+                formal.node,
+                f"attribute '{formal.name}' missing: clan passes no argument `{formal.name}` to {site.label}"
+                f"{' (it is read here, so evaluation fails)' if is_used else ''}.{did_you_mean(formal.name, available)}"
+                f" {site.label} gets: {', '.join(a for a in available if a not in _MODULE_SYSTEM)}.",
+                source=site.part.source,
+                severity=ERROR if is_used else WARNING,
+                fixes=rename_fixes(formal.node, formal.name, available),
+            )
+        if function.param is not None:
+            yield_params = _param_selects(function)
+            for attr_node, name in yield_params:
+                if name in site.passed:
+                    continue
+                ctx.report(
+                    attr_node,
+                    f"attribute '{name}' missing: clan passes no argument `{name}` to {site.label}.{did_you_mean(name, available)}",
+                    source=site.part.source,
+                )
+
+
+def _param_selects(function: Lambda) -> list[tuple[Node, str]]:
+    """`args.foo` for `args: ...` or `{...}@args: ...`."""
+    body = function.body_thunk.node
+    if body is None or function.param is None:
+        return []
+    text = function.body_thunk.reader.text
+    param = function.param.encode()
+    found = []
+    for node in walk(body):
+        if node.type != "select_expression" or node.child_by_field_name("default") is not None:
+            continue
+        base = node.child_by_field_name("expression")
+        path = node.child_by_field_name("attrpath")
+        if base is None or path is None or base.type != "variable_expression":
+            continue
+        if text[base.start_byte : base.end_byte] != param or not path.named_children:
+            continue
+        first = path.named_children[0]
+        if first.type == "identifier":
+            found.append((first, text[first.start_byte : first.end_byte].decode()))
+    return found
+
+
+@rule("per-machine-settings", ERROR, "E5", "perMachine asks for `settings`, which clan defines to throw")
+def per_machine_settings(ctx: Context) -> None:
+    for site in sites(ctx.module):
+        if site.kind != "perMachine":
+            continue
+        formal = site.function.formal("settings")
+        if formal is None or formal.has_default:
+            continue
+        is_used = "settings" in used_names(site.function)
+        ctx.report(
+            formal.node,
+            schema.PER_MACHINE_SETTINGS_MESSAGE
+            + ("" if is_used else " (Not read here, so nothing fails yet.)"),
+            source=site.part.source,
+            severity=ERROR if is_used else WARNING,
+        )
+
+
+@rule("module-argument", WARNING, "E6", "The service module function asks for an argument clan does not pass (e.g. `pkgs`)")
+def module_argument(ctx: Context) -> None:
+    for site in sites(ctx.module):
+        if site.kind != "module" or site.part.wrappers:
+            continue
+        for formal in site.function.formals or ():
+            if formal.name in site.passed or formal.has_default:
+                continue
+            hint = " Use `pkgs` inside `nixosModule` instead." if formal.name == "pkgs" else ""
+            ctx.report(
+                formal.node,
+                f"clan passes no argument `{formal.name}` to a service module, so reading it fails with "
+                f"\"attribute '{formal.name}' missing\" (unless this file is applied with importApply).{hint}",
+                source=site.part.source,
+            )
+
+
+@rule("role-settings-deprecated", WARNING, None, "Reading role-level `roles.<role>.settings` (clan warns; to be removed)")
+def role_settings(ctx: Context) -> None:
+    for site in sites(ctx.module):
+        if site.kind == "perInstance":
+            base, depth = "roles", 2  # roles.<r>.settings
+        elif site.kind == "perMachine":
+            base, depth = "instances", 4  # instances.<i>.roles.<r>.settings
+        else:
+            continue
+        if site.function.formal(base) is None:
+            continue
+        body = site.function.body_thunk.node
+        if body is None:
+            continue
+        text = site.function.body_thunk.reader.text
+        for node in walk(body):
+            if node.type != "select_expression":
+                continue
+            expression = node.child_by_field_name("expression")
+            path = node.child_by_field_name("attrpath")
+            if expression is None or path is None or expression.type != "variable_expression":
+                continue
+            if text[expression.start_byte : expression.end_byte].decode() != base:
+                continue
+            attrs = path.named_children
+            if len(attrs) < depth:
+                continue
+            last = attrs[depth - 1]
+            if last.type != "identifier" or text[last.start_byte : last.end_byte] != b"settings":
+                continue
+            if depth == 4 and text[attrs[1].start_byte : attrs[1].end_byte] != b"roles":
+                continue
+            ctx.report(
+                last,
+                "'roles.<roleName>.settings' do not contain machine specific settings. Prefer "
+                "`machines.<machineName>.settings` instead. (i.e `perInstance: "
+                "roles.<roleName>.machines.<machineName>.settings`) This feature will be removed in the next release.",
+                source=site.part.source,
+            )

@@ -1,0 +1,153 @@
+"""Findings, rules and the registry every check family adds to."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from ..model import ServiceModule, SourceFile
+from ..spec.versions import NEWEST, Generation
+from ..syntax import Node
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "information"
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    start: int
+    end: int
+    message: str
+    path: str | None = None
+    fixes: tuple[Fix, ...] = ()
+    catalogue: str | None = None  # the spec's error catalogue entry, e.g. "E8"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    catalogue: str | None
+    summary: str
+    run: Callable[["Context"], Iterable[Finding]]
+
+
+RULES: list[Rule] = []
+
+
+def rule(code: str, severity: str, catalogue: str | None, summary: str):
+    """Register a check: a function from a Context to findings."""
+
+    def register(function: Callable[["Context"], Iterable[Finding]]):
+        RULES.append(Rule(code, severity, catalogue, summary, function))
+        return function
+
+    return register
+
+
+def rules_by_code() -> dict[str, Rule]:
+    return {r.code: r for r in RULES}
+
+
+@dataclass
+class Context:
+    """What a rule sees: one service module (with its imported parts) and the generation."""
+
+    module: ServiceModule
+    generation: Generation = NEWEST
+    rule: Rule | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def report(
+        self,
+        node: Node | None,
+        message: str,
+        *,
+        source: SourceFile | None = None,
+        severity: str | None = None,
+        fixes: Iterable[Fix] = (),
+        code: str | None = None,
+        span: tuple[int, int] | None = None,
+    ) -> Finding | None:
+        assert self.rule is not None
+        source = source or self.module.source
+        if span is None:
+            if node is None:
+                return None
+            span = (node.start_byte, node.end_byte)
+        finding = Finding(
+            code or self.rule.code,
+            severity or self.rule.severity,
+            span[0],
+            span[1],
+            message,
+            source.path,
+            tuple(fixes),
+            self.rule.catalogue,
+        )
+        self.findings.append(finding)
+        return finding
+
+
+def source_of(module: ServiceModule, node: Node | None) -> SourceFile:
+    """The part's source a node belongs to (a node is only meaningful in its own file)."""
+    return module.source
+
+
+def suggest(name: str, candidates: Iterable[str]) -> list[str]:
+    pool = list(dict.fromkeys(candidates))
+    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+    lowered = [c for c in pool if c.lower() == name.lower() and c not in close]
+    return lowered + close
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    close = suggest(name, candidates)
+    if not close:
+        return ""
+    if len(close) == 1:
+        return f" Did you mean `{close[0]}`?"
+    return " Did you mean " + ", ".join(f"`{c}`" for c in close[:-1]) + f" or `{close[-1]}`?"
+
+
+def rename_fixes(node: Node | None, name: str, candidates: Iterable[str], quote: bool = False) -> tuple[Fix, ...]:
+    if node is None:
+        return ()
+    fixes = []
+    for candidate in suggest(name, candidates):
+        text = f'"{candidate}"' if quote else candidate
+        fixes.append(Fix(f"Change to `{candidate}`", (Edit(node.start_byte, node.end_byte, text),)))
+    return tuple(fixes)
+
+
+def run_rules(module: ServiceModule, generation: Generation = NEWEST, only: Iterable[str] | None = None) -> list[Finding]:
+    wanted = set(only) if only is not None else None
+    context = Context(module, generation)
+    for registered in RULES:
+        if wanted is not None and registered.code not in wanted:
+            continue
+        context.rule = registered
+        for finding in registered.run(context) or ():
+            context.findings.append(finding)
+    return context.findings
+
+
+def iter_parts(module: ServiceModule) -> Iterator[ServiceModule]:
+    yield from module.parts()

@@ -1,0 +1,237 @@
+"""What a file declares as clan.service modules.
+
+A service module is recognised by `_class = "clan.service"`, by its shape
+(`manifest` and `roles`), by being imported from one (role files split out with
+`imports`), or by being written inline in a clan configuration
+(`clan.modules."@acme/vpn" = { ... }`). Other Nix files yield nothing, cheaply.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..syntax import Node, SyntaxTree
+from .values import AttrSet, Call, Lambda, ListValue, PathValue, Str, Unknown, Value, read_file
+
+SERVICE_CLASS = "clan.service"
+
+# A cheap look at the bytes before any parsing: files that mention none of these
+# cannot declare a service.
+_HINTS = (b"clan.service", b"manifest", b"perInstance", b"perMachine", b"modules", b"roles")
+
+
+@dataclass
+class SourceFile:
+    path: str | None
+    tree: SyntaxTree
+    value: Value
+
+    @property
+    def text(self) -> bytes:
+        return self.tree.text
+
+
+def load_source(text: bytes | str, path: str | None = None, tree: SyntaxTree | None = None) -> SourceFile:
+    tree = tree or SyntaxTree(text)
+    return SourceFile(path, tree, read_file(tree.root, tree.text))
+
+
+@dataclass
+class ServiceModule:
+    """One clan.service module, possibly made of several files through `imports`."""
+
+    source: SourceFile
+    body: AttrSet  # the module's attribute set, after module function and wrappers
+    function: Lambda | None = None  # `{ lib, clanLib, ... }: { ... }`
+    wrappers: list[Lambda] = field(default_factory=list)  # importApply: `{ self }: ...`
+    kind: str = "module"  # "module" | "fragment" | "inline"
+    inline_name: str | None = None
+    fragments: list["ServiceModule"] = field(default_factory=list)
+    unresolved_imports: bool = False  # some imports could not be followed
+
+    def parts(self) -> Iterator["ServiceModule"]:
+        """This module and every fragment it imports, once each."""
+        seen: set[int] = set()
+        stack = [self]
+        while stack:
+            part = stack.pop()
+            if id(part) in seen:
+                continue
+            seen.add(id(part))
+            yield part
+            stack.extend(reversed(part.fragments))
+
+    def effective(self) -> AttrSet:
+        """The attributes this part sets as service options (inside `config` when used)."""
+        config = self.body.get("config")
+        if isinstance(config, AttrSet) and (self.body.has("options") or self.body.has("config")):
+            return config
+        return self.body
+
+    def values(self, *path: str) -> list[Value]:
+        """Every definition of a path across all parts (a module may set it in several files)."""
+        found = []
+        for part in self.parts():
+            value = part.effective().path(*path)
+            if value is not None:
+                found.append(value)
+        return found
+
+    def is_dynamic(self) -> bool:
+        return self.unresolved_imports or any(p.effective().dynamic for p in self.parts())
+
+
+def peel_functions(value: Value) -> tuple[Value, Lambda | None, list[Lambda]]:
+    """`{ self }: { lib, ... }: body` -> (body, module function, [wrappers])."""
+    lambdas: list[Lambda] = []
+    while isinstance(value, Lambda) and len(lambdas) < 4:
+        lambdas.append(value)
+        value = value.body
+    if not lambdas:
+        return value, None, []
+    return value, lambdas[-1], lambdas[:-1]
+
+
+def _class_of(body: AttrSet) -> Value | None:
+    return body.get("_class")
+
+
+def looks_like_service(body: AttrSet) -> bool:
+    cls = _class_of(body)
+    if isinstance(cls, Str) and cls.text == SERVICE_CLASS:
+        return True
+    return body.has("manifest") and (body.has("roles") or body.has("perMachine"))
+
+
+def _module_from(value: Value, source: SourceFile, kind: str, name: str | None = None) -> ServiceModule | None:
+    body, function, wrappers = peel_functions(value)
+    if not isinstance(body, AttrSet):
+        return None
+    return ServiceModule(source, body, function, wrappers, kind, name)
+
+
+def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[str, Node | None, str]]]:
+    """Service modules declared in a file, and files registered as modules elsewhere.
+
+    The second list holds (path text, node, registered name) for `clan.modules.x = ./x.nix`.
+    """
+    modules: list[ServiceModule] = []
+    registered: list[tuple[str, Node | None, str]] = []
+    if not any(hint in source.text for hint in _HINTS):
+        return modules, registered
+    whole = _module_from(source.value, source, "module")
+    if whole is not None and looks_like_service(whole.body):
+        return [whole], registered
+    if whole is not None:
+        for name, value, key_node in _clan_module_entries(whole.body):
+            if isinstance(value, PathValue):
+                registered.append((value.text, value.node, name))
+                continue
+            inline = _module_from(value, source, "inline", name)
+            if inline is not None and (looks_like_service(inline.body) or inline.body.has("roles")):
+                modules.append(inline)
+    return modules, registered
+
+
+def _clan_module_entries(body: AttrSet, limit: int = 400) -> Iterator[tuple[str, Value, Node | None]]:
+    """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file."""
+    stack: list[tuple[AttrSet, tuple[str, ...]]] = [(body, ())]
+    visited = 0
+    while stack and visited < limit:
+        current, trail = stack.pop()
+        visited += 1
+        for name in current.names():
+            if name == "modules" and trail and trail[-1] == "clan":
+                modules = current.get(name)
+                if isinstance(modules, AttrSet):
+                    for entry in modules.names():
+                        value = modules.get(entry)
+                        keys = modules.key_nodes(entry)
+                        if value is not None:
+                            yield entry, _unwrap_import(value), keys[0] if keys else None
+                continue
+            if len(trail) >= 6 or name in ("inventory", "exportInterfaces", "imports", "options"):
+                continue
+            child = current.get(name)
+            child, _, _ = peel_functions(child) if child is not None else (None, None, [])
+            if isinstance(child, AttrSet):
+                stack.append((child, trail + (name,)))
+
+
+def _unwrap_import(value: Value) -> Value:
+    """`import ./x.nix` and `lib.modules.importApply ./x.nix {...}` register the file."""
+    if isinstance(value, Call) and value.name in ("import", "importApply"):
+        first = value.arg(0)
+        if isinstance(first, PathValue):
+            return first
+    return value
+
+
+def import_paths(module: ServiceModule) -> tuple[list[tuple[str, Node | None]], list[Value], bool]:
+    """Files and inline modules in a part's `imports`; the flag says some are unknown."""
+    files: list[tuple[str, Node | None]] = []
+    inline: list[Value] = []
+    unknown = False
+    imports = module.body.get("imports")
+    if imports is None:
+        return files, inline, unknown
+    if not isinstance(imports, ListValue):
+        return files, inline, True
+    for item in imports.items():
+        item = _unwrap_import(item)
+        if isinstance(item, PathValue):
+            files.append((item.text, item.node))
+        elif isinstance(item, (AttrSet, Lambda)):
+            inline.append(item)
+        else:
+            unknown = True
+    return files, inline, unknown
+
+
+def resolve_path(base_file: str | None, path_text: str) -> str | None:
+    if base_file is None or path_text.startswith("<"):
+        return None
+    if path_text.startswith("~"):
+        return None
+    base_dir = os.path.dirname(os.path.abspath(base_file))
+    resolved = os.path.normpath(os.path.join(base_dir, path_text)) if not path_text.startswith("/") else path_text
+    if os.path.isdir(resolved):
+        resolved = os.path.join(resolved, "default.nix")
+    return resolved
+
+
+Loader = Callable[[str], "SourceFile | None"]
+
+
+def attach_imports(module: ServiceModule, load: Loader, depth: int = 0) -> None:
+    """Follow `imports` of sibling files and inline modules, recursively (bounded)."""
+    if depth > 8:
+        module.unresolved_imports = True
+        return
+    files, inline, unknown = import_paths(module)
+    module.unresolved_imports |= unknown
+    for value in inline:
+        part = _module_from(value, module.source, "fragment")
+        if part is None:
+            module.unresolved_imports = True
+            continue
+        module.fragments.append(part)
+        attach_imports(part, load, depth + 1)
+    for path_text, _node in files:
+        resolved = resolve_path(module.source.path, path_text)
+        source = load(resolved) if resolved else None
+        if source is None:
+            module.unresolved_imports = True
+            continue
+        part = _module_from(source.value, source, "fragment")
+        if part is None:
+            module.unresolved_imports = True
+            continue
+        module.fragments.append(part)
+        attach_imports(part, load, depth + 1)
+
+
+def is_unknown(value: Value | None) -> bool:
+    return value is None or isinstance(value, (Unknown, Call))
