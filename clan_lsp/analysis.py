@@ -117,11 +117,27 @@ def analyze(
             modules = [owner]
     report.services = modules
     report.is_service_file = bool(modules)
+    broken = [e for e in report.findings if e.code == "syntax-error"]
     for module in modules:
         for finding in run_rules(module, generation):
+            if broken and _unreliable(finding, broken):
+                continue
             report.findings.append(finding)
     report.findings = _unique(report.findings)
     return report
+
+
+# Rules that report something absent: after a syntax error the parser may have
+# swallowed exactly the thing, so they stay quiet until the file parses.
+ABSENCE_CODES = frozenset(
+    {"missing-roles", "missing-manifest-name", "missing-readme", "missing-role-description", "exports-not-allowed"}
+)
+
+
+def _unreliable(finding: Finding, syntax_errors: list[Finding]) -> bool:
+    if finding.code in ABSENCE_CODES:
+        return True
+    return any(e.path == finding.path and finding.start <= e.end and e.start <= finding.end for e in syntax_errors)
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -10,7 +10,7 @@ from ..model import AttrSet, Call, ListValue, ServiceModule, Str, Value
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
-from .base import ERROR, INFO, Context, Edit, Fix, did_you_mean, rename_fixes, rule
+from .base import ERROR, INFO, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
 from .literals import mismatches
 from .structure import _name_of, body_of, roles_of
 
@@ -89,6 +89,8 @@ def is_empty_value(value: Value | None) -> bool:
 def unknown_interface(ctx: Context) -> None:
     interfaces = _interfaces(ctx)
     _, literals = declared_out(ctx)
+    # clan looks the names up only for the keys a service exports.
+    writes_exports = any(not is_empty_value(site.value) for site in export_sites(ctx.module))
     for part, item in literals:
         if item.text in interfaces:
             continue
@@ -99,6 +101,7 @@ def unknown_interface(ctx: Context) -> None:
                 f"Export interface: '{item.text}' doesn't exist.{close} Available export interfaces: "
                 + ", ".join(sorted(interfaces)),
                 source=part.source,
+                severity=ERROR if writes_exports else WARNING,
                 fixes=rename_fixes(item.node, item.text, interfaces, quote=True),
             )
         else:

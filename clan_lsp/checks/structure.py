@@ -272,6 +272,10 @@ def missing_name(ctx: Context) -> None:
 
 @rule("invalid-manifest-name", ERROR, "E21", "`manifest.name` contains `:`, so no export scope key can be parsed")
 def manifest_name_colon(ctx: Context) -> None:
+    # Only export keys parse the name: without exports clan never notices.
+    from .exports import export_sites
+
+    writes_exports = any(True for _ in export_sites(ctx.module))
     for part in ctx.module.parts():
         value = part.effective().path("manifest", "name")
         if isinstance(value, Str) and value.text is not None and ":" in value.text:
@@ -280,6 +284,7 @@ def manifest_name_colon(ctx: Context) -> None:
                 f"`manifest.name` must not contain `:`: it is the service part of every export scope key, and "
                 f"clan would fail with \"parseScope: invalid scope string format. Got '{value.text}:<instance>:<role>:<machine>'\".",
                 source=part.source,
+                severity=ERROR if writes_exports else WARNING,
             )
 
 

@@ -16,6 +16,7 @@ from ..syntax import Node, SyntaxTree
 from .values import AttrSet, Call, Lambda, ListValue, PathValue, Str, Unknown, Value, read_file
 
 SERVICE_CLASS = "clan.service"
+_CONFIG_STYLE_KEYS = ("imports", "options", "config", "_file", "key", "disabledModules", "_module", "_class")
 
 # A cheap look at the bytes before any parsing: files that mention none of these
 # cannot declare a service.
@@ -66,8 +67,11 @@ class ServiceModule:
     def effective(self) -> AttrSet:
         """The attributes this part sets as service options (inside `config` when used)."""
         config = self.body.get("config")
-        if isinstance(config, AttrSet) and (self.body.has("options") or self.body.has("config")):
-            return config
+        if isinstance(config, AttrSet):
+            # Settings left beside `config` are an error of their own (config-mixed);
+            # the other rules still see them where the author meant them.
+            stray = [d for d in self.body.definitions if d.name not in _CONFIG_STYLE_KEYS]
+            return AttrSet(config.node, list(config.definitions) + stray, config.dynamic)
         return self.body
 
     def values(self, *path: str) -> list[Value]:

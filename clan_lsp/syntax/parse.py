@@ -205,10 +205,19 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
         binding = parent
         while binding is not None and binding.type != "binding":
             binding = binding.parent
-        if binding is not None:
-            value = binding.child_by_field_name("expression")
-            if value is not None and value.child_count and value.children[0].end_byte <= node.start_byte:
-                anchor = value.children[0].end_byte
+        data = tree.text
+        line_start = data.rfind(b"\n", 0, node.start_byte) + 1
+        if binding is not None and line_start > binding.start_byte:
+            # The `;` belongs at the end of the line before the one holding `name =`.
+            cut = line_start - 1
+            for _ in range(64):  # skip blanks and comments back to the last real token
+                while cut > binding.start_byte and data[cut - 1 : cut] in (b" ", b"\t", b"\r", b"\n"):
+                    cut -= 1
+                last = tree.root.descendant_for_byte_range(cut - 1, cut - 1)
+                if last is None or last.type != "comment" or last.start_byte <= binding.start_byte:
+                    break
+                cut = last.start_byte
+            anchor = cut
         return SyntaxError_(
             max(0, anchor - 1), anchor, f"expected `;` after the binding of `{where.split()[0]}`"
         )

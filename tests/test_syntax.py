@@ -1,0 +1,65 @@
+"""Syntax layer: trailing commas, errors in words, incremental edits, positions."""
+
+from __future__ import annotations
+
+from clan_lsp.syntax import UTF8, UTF16, UTF32, LineIndex, Position, SyntaxTree
+
+
+def errors(text: str) -> list[str]:
+    return [e.message for e in SyntaxTree(text).syntax_errors()]
+
+
+def test_trailing_comma_in_formals_is_valid() -> None:
+    assert errors("{ lib, clanLib, }: { }") == []
+    assert errors("{\n  lib,\n}:\n{ }") == []
+    assert errors("{ lib ? import <nixpkgs/lib>,\n}:\nlet a = 1; in a") == []
+    assert errors("{ a = { x, y, }: x; }") == []
+
+
+def test_missing_semicolon_is_reported_once_at_the_line_end() -> None:
+    text = '{\n  manifest.name = "a" # a comment\n  roles = { };\n}'
+    found = SyntaxTree(text).syntax_errors()
+    assert [e.message for e in found] == ["expected `;` after the binding of `manifest.name`"]
+    assert text[found[0].start : found[0].end] == '"'
+
+
+def test_missing_closing_brace_names_the_token() -> None:
+    assert any("expected `}`" in m for m in errors("{ a = { b = 1; ; }"))
+
+
+def test_incremental_edit_matches_a_fresh_parse() -> None:
+    tree = SyntaxTree("{ lib, }: { a = 1; }")
+    tree.edit(6, 6, b" b,")  # `{ lib, b, }: ...`
+    assert tree.text == b"{ lib, b, }: { a = 1; }"
+    assert tree.syntax_errors() == []
+    assert str(tree.root) == str(SyntaxTree(tree.text).root)
+    tree.edit(0, len(tree.text), b"{ a = ")
+    assert tree.syntax_errors()
+
+
+def test_edit_that_makes_a_blanked_comma_non_trailing() -> None:
+    tree = SyntaxTree("{ a, }: a")
+    tree.edit(5, 5, b"b ")  # the once-trailing comma now separates a and b
+    assert tree.text == b"{ a, b }: a"
+    assert tree.syntax_errors() == []
+    formals = tree.root.children[0].child_by_field_name("formals")
+    assert [c.type for c in formals.named_children] == ["formal", "formal"]
+
+
+def test_positions_count_utf16_units() -> None:
+    text = "é😀x\nab".encode()
+    index = LineIndex(text)
+    x = text.index(b"x")
+    assert index.position(x, UTF16) == Position(0, 3)  # é = 1 unit, 😀 = 2 units
+    assert index.position(x, UTF8) == Position(0, 6)
+    assert index.position(x, UTF32) == Position(0, 2)
+    assert index.offset(Position(0, 3), UTF16) == x
+    assert index.offset(Position(1, 1), UTF16) == text.index(b"b")
+    assert index.offset(Position(0, 99), UTF16) == text.index(b"\n")  # clamps to the line end
+    assert index.offset(Position(7, 0), UTF16) == len(text)
+
+
+def test_deep_nesting_does_not_recurse() -> None:
+    text = "[" * 50000 + "]" * 50000
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors(limit=3) == [] or len(tree.syntax_errors(limit=3)) <= 3
