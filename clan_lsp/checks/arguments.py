@@ -9,9 +9,11 @@ from ..model import AttrSet, Lambda, ServiceModule
 from ..spec import schema
 from ..syntax import Node, walk
 from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
-from .structure import roles_of
+from .structure import results_of, roles_of
 
 _MODULE_SYSTEM = ("lib", "config", "options", "specialArgs", "_class", "_prefix")
+# NixOS and nix-darwin pass these (and more) to every module function.
+_OS_MODULE_ARGS = _MODULE_SYSTEM + ("pkgs", "modulesPath")
 
 
 @dataclass
@@ -43,6 +45,11 @@ def sites(module: ServiceModule) -> Iterator[Site]:
         value = part.effective().get("perMachine")
         if isinstance(value, Lambda):
             yield Site("perMachine", value, part, per_machine, "perMachine")
+        for _where, result in results_of(part):
+            for key in ("nixosModule", "darwinModule"):
+                value = result.get(key)
+                if isinstance(value, Lambda):
+                    yield Site(key, value, part, _OS_MODULE_ARGS, "osModule")
 
 
 def used_names(function: Lambda) -> set[str]:
@@ -105,8 +112,8 @@ def _available(site: Site) -> list[str]:
 @rule("unknown-argument", ERROR, "E6", "An argument clan does not pass (error where used, warning where unused)")
 def unknown_arguments(ctx: Context) -> None:
     for site in sites(ctx.module):
-        if site.kind == "module":
-            continue  # see module-argument
+        if site.kind in ("module", "osModule"):
+            continue  # see module-argument; NixOS arguments are open-ended (_module.args)
         function = site.function
         used = used_names(function)
         available = _available(site)

@@ -6,8 +6,12 @@ tests/fixtures/oracle-verdicts.json. The fixture tests then require each
 fixture's expectations to agree with clan: a fixture expecting an error must be
 one clan rejects, and one expecting none must be one clan accepts.
 
+A fixture whose first lines say `# oracle: force-nixos` is evaluated as part of a
+one-machine clan through workspace.nix with forceNixos, so that the machine's
+nixosModule is forced too (service.nix never builds a machine).
+
 Usage:
-  python tests/oracle/record_verdicts.py --oracle ../shared/oracle/service.nix \
+  python tests/oracle/record_verdicts.py --oracle-dir ../shared/oracle \
       --clan-core /path/to/clan-core --nixpkgs-lib /path/to/nixpkgs.lib/lib
 """
 
@@ -17,6 +21,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from clan_lsp.model import AttrSet, find_services, load_source
@@ -45,14 +50,26 @@ def instances_for(path: Path) -> tuple[str, str | None]:
     return "{ i1.roles = { " + members + " }; }", apply_to
 
 
-def verdict(path: Path, oracle: str, clan_core: str, nixpkgs_lib: str) -> dict:
+def verdict(path: Path, oracle_dir: str, clan_core: str, nixpkgs_lib: str) -> dict:
     instances, apply_to = instances_for(path)
-    command = [
-        "nix-instantiate", "--eval", "--strict", "--json", oracle,
-        "--arg", "service", str(path), "--arg", "instances", instances,
-        "--arg", "libPath", nixpkgs_lib, "--arg", "clanCore", clan_core,
-        "--arg", "directory", str(path.parent),
-    ]
+    common = ["--arg", "libPath", nixpkgs_lib, "--arg", "clanCore", clan_core, "--arg", "directory", str(path.parent)]
+    if "# oracle: force-nixos" in path.read_text():
+        scratch = Path(tempfile.mkdtemp())
+        clan = scratch / "clan.nix"
+        machines = "m1 = { };"
+        clan.write_text(
+            f"{{ modules.svc = {path}; inventory = {{ machines = {{ {machines} }}; "
+            f"instances.i1 = {{ module = {{ name = \"svc\"; input = \"self\"; }}; }} // {instances}.i1; }}; }}\n"
+        )
+        command = [
+            "nix-instantiate", "--eval", "--strict", "--json", f"{oracle_dir}/workspace.nix", *common,
+            "--arg", "clanFile", str(clan), "--arg", "clanAttrPath", "[ ]", "--arg", "forceNixos", "true",
+        ]
+    else:
+        command = [
+            "nix-instantiate", "--eval", "--strict", "--json", f"{oracle_dir}/service.nix", *common,
+            "--arg", "service", str(path), "--arg", "instances", instances,
+        ]
     if apply_to:
         command += ["--arg", "applyTo", apply_to]
     run = subprocess.run(command, capture_output=True, text=True, timeout=120)
@@ -67,14 +84,14 @@ def verdict(path: Path, oracle: str, clan_core: str, nixpkgs_lib: str) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--oracle", required=True)
+    parser.add_argument("--oracle-dir", required=True)
     parser.add_argument("--clan-core", required=True)
     parser.add_argument("--nixpkgs-lib", required=True)
     options = parser.parse_args()
     results = {}
     for path in sorted(FIXTURES.rglob("*.nix")):
         key = str(path.relative_to(FIXTURES))
-        results[key] = verdict(path, options.oracle, options.clan_core, options.nixpkgs_lib)
+        results[key] = verdict(path, options.oracle_dir, options.clan_core, options.nixpkgs_lib)
         print(("accepts " if results[key]["accepted"] else "REJECTS ") + key, results[key]["clan_says"][:150], file=sys.stderr)
     VERDICTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return 0
