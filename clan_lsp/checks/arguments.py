@@ -7,7 +7,7 @@ from typing import Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule
 from ..spec import schema
-from ..syntax import Node, walk
+from ..syntax import Node
 from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
 from .structure import results_of, roles_of
 
@@ -52,28 +52,13 @@ def sites(module: ServiceModule) -> Iterator[Site]:
                     yield Site(key, value, part, _OS_MODULE_ARGS, "osModule")
 
 
-def used_names(function: Lambda) -> set[str]:
+def used_names(site: "Site") -> set[str]:
     """Names read as variables in a function's body (shadowing is not tracked)."""
-    body = function.body_thunk.node
+    body = site.function.body_thunk.node
     if body is None:
         return set()
-    text = function.body_thunk.reader.text
-    return {
-        text[n.start_byte : n.end_byte].decode("utf-8", "replace")
-        for n in walk(body)
-        if n.type == "variable_expression"
-    }
-
-
-def _uses(function: Lambda, name: str) -> list[Node]:
-    body = function.body_thunk.node
-    if body is None:
-        return []
-    text = function.body_thunk.reader.text
-    encoded = name.encode()
-    return [
-        n for n in walk(body) if n.type == "variable_expression" and text[n.start_byte : n.end_byte] == encoded
-    ]
+    text = site.part.source.text
+    return {text[n.start_byte : n.end_byte].decode("utf-8", "replace") for n in site.part.source.tree.index.variables_in(body)}
 
 
 @rule("missing-ellipsis", ERROR, "E7", "A function clan calls without `...` in its arguments")
@@ -115,7 +100,7 @@ def unknown_arguments(ctx: Context) -> None:
         if site.kind in ("module", "osModule"):
             continue  # see module-argument; NixOS arguments are open-ended (_module.args)
         function = site.function
-        used = used_names(function)
+        used = used_names(site)
         available = _available(site)
         for formal in function.formals or ():
             if formal.name in site.passed or formal.has_default:
@@ -130,37 +115,30 @@ def unknown_arguments(ctx: Context) -> None:
                 severity=ERROR if is_used else WARNING,
                 fixes=rename_fixes(formal.node, formal.name, available),
             )
-        if function.param is not None:
-            yield_params = _param_selects(function)
-            for attr_node, name in yield_params:
-                if name in site.passed:
-                    continue
-                ctx.report(
-                    attr_node,
-                    f"attribute '{name}' missing: clan passes no argument `{name}` to {site.label}.{did_you_mean(name, available)}",
-                    source=site.part.source,
-                )
+        for attr_node, name in _param_selects(site):
+            if name in site.passed:
+                continue
+            ctx.report(
+                attr_node,
+                f"attribute '{name}' missing: clan passes no argument `{name}` to {site.label}.{did_you_mean(name, available)}",
+                source=site.part.source,
+            )
 
 
-def _param_selects(function: Lambda) -> list[tuple[Node, str]]:
+def _param_selects(site: "Site") -> list[tuple[Node, str]]:
     """`args.foo` for `args: ...` or `{...}@args: ...`."""
+    function = site.function
     body = function.body_thunk.node
     if body is None or function.param is None:
         return []
-    text = function.body_thunk.reader.text
+    text = site.part.source.text
     param = function.param.encode()
     found = []
-    for node in walk(body):
-        if node.type != "select_expression" or node.child_by_field_name("default") is not None:
+    for select in site.part.source.tree.index.selects_in(body):
+        if select.has_default or text[select.base.start_byte : select.base.end_byte] != param:
             continue
-        base = node.child_by_field_name("expression")
-        path = node.child_by_field_name("attrpath")
-        if base is None or path is None or base.type != "variable_expression":
-            continue
-        if text[base.start_byte : base.end_byte] != param or not path.named_children:
-            continue
-        first = path.named_children[0]
-        if first.type == "identifier":
+        first = select.path.named_children[0] if select.path.named_children else None
+        if first is not None and first.type == "identifier":
             found.append((first, text[first.start_byte : first.end_byte].decode()))
     return found
 
@@ -173,7 +151,7 @@ def per_machine_settings(ctx: Context) -> None:
         formal = site.function.formal("settings")
         if formal is None or formal.has_default:
             continue
-        is_used = "settings" in used_names(site.function)
+        is_used = "settings" in used_names(site)
         ctx.report(
             formal.node,
             schema.PER_MACHINE_SETTINGS_MESSAGE
@@ -214,17 +192,11 @@ def role_settings(ctx: Context) -> None:
         body = site.function.body_thunk.node
         if body is None:
             continue
-        text = site.function.body_thunk.reader.text
-        for node in walk(body):
-            if node.type != "select_expression":
+        text = site.part.source.text
+        for select in site.part.source.tree.index.selects_in(body):
+            if select.has_attr or text[select.base.start_byte : select.base.end_byte].decode() != base:
                 continue
-            expression = node.child_by_field_name("expression")
-            path = node.child_by_field_name("attrpath")
-            if expression is None or path is None or expression.type != "variable_expression":
-                continue
-            if text[expression.start_byte : expression.end_byte].decode() != base:
-                continue
-            attrs = path.named_children
+            attrs = select.path.named_children
             if len(attrs) < depth:
                 continue
             last = attrs[depth - 1]

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Str
 from ..model.values import Env, Reader, dotted_name
 from ..spec import schema
-from ..syntax import Node, walk
+from ..syntax import Node
 from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
 
 _SCOPE = tuple(f.name for f in schema.SCOPE_FIELDS)
@@ -24,23 +24,10 @@ def _sources(module: ServiceModule) -> Iterator[SourceFile]:
 def calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
     """(helper name, callee node, argument nodes) for every call of a helper in a file."""
     text = source.text
-    for node in walk(source.tree.root):
-        if node.type != "apply_expression":
-            continue
-        parent = node.parent
-        if parent is not None and parent.type == "apply_expression" and parent.child_by_field_name("function") == node:
-            continue  # the outermost application holds all arguments
-        args: list[Node] = []
-        function = node
-        while function is not None and function.type == "apply_expression":
-            arg = function.child_by_field_name("argument")
-            if arg is not None:
-                args.append(arg)
-            function = function.child_by_field_name("function")
-        callee = dotted_name(function, text)
+    for call in source.tree.index.calls:
+        callee = dotted_name(call.callee, text)
         if callee and callee[-1] in names:
-            args.reverse()
-            yield callee[-1], function, args
+            yield callee[-1], call.callee, call.args
 
 
 def _read(source: SourceFile, node: Node):
@@ -121,22 +108,17 @@ def select_exports(ctx: Context) -> None:
                 continue
             param = predicate.param.encode()
             text = source.text
-            for node in walk(body):
-                if node.type not in ("select_expression", "has_attr_expression"):
+            for select in source.tree.index.selects_in(body):
+                if text[select.base.start_byte : select.base.end_byte] != param or not select.path.named_children:
                     continue
-                base = node.child_by_field_name("expression")
-                path = node.child_by_field_name("attrpath")
-                if base is None or path is None or base.type != "variable_expression":
-                    continue
-                if text[base.start_byte : base.end_byte] != param or not path.named_children:
-                    continue
-                first = path.named_children[0]
+                node = select.node
+                first = select.path.named_children[0]
                 if first.type != "identifier":
                     continue
                 field = text[first.start_byte : first.end_byte].decode()
                 if field in _SCOPE:
                     continue
-                has_default = node.type == "has_attr_expression" or node.child_by_field_name("default") is not None
+                has_default = select.has_default
                 ctx.report(
                     first,
                     f"attribute '{field}' missing: a scope has only {', '.join(_SCOPE)}.{did_you_mean(field, _SCOPE)}",
@@ -148,17 +130,11 @@ def select_exports(ctx: Context) -> None:
 
 def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Node, list[str]]]:
     text = source.text
-    for node in walk(source.tree.root):
-        if node.type != "select_expression":
+    for select in source.tree.index.selects:
+        if select.has_attr or text[select.base.start_byte : select.base.end_byte] != b"clanLib":
             continue
-        base = node.child_by_field_name("expression")
-        path = node.child_by_field_name("attrpath")
-        if base is None or path is None or base.type != "variable_expression":
-            continue
-        if text[base.start_byte : base.end_byte] != b"clanLib":
-            continue
-        names = [text[a.start_byte : a.end_byte].decode() for a in path.named_children if a.type == "identifier"]
-        yield node, names
+        names = [text[a.start_byte : a.end_byte].decode() for a in select.path.named_children if a.type == "identifier"]
+        yield select.node, names
 
 
 @rule("clanlib-exports", ERROR, "E27", "`clanLib.exports.*`, renamed to `clanLib.*`")

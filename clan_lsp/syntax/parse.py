@@ -89,6 +89,16 @@ class SyntaxTree:
         self.tree = self.parser.parse(self._parse_text)
         self._repair_trailing_commas()
         self._line_index: LineIndex | None = None
+        self._index = None
+
+    @property
+    def index(self):
+        """Calls, selections and variables of the tree (see queries.py), built once."""
+        if self._index is None:
+            from .queries import SyntaxIndex
+
+            self._index = SyntaxIndex.build(self.tree.root_node)
+        return self._index
 
     @property
     def root(self) -> Node:
@@ -147,6 +157,7 @@ class SyntaxTree:
         self._parse_text = new
         self._blanked = []
         self._line_index = new_index
+        self._index = None
         self.tree = self.parser.parse(new, self.tree)
         self._repair_trailing_commas()
 
