@@ -1,0 +1,516 @@
+"""The language server: LSP in, LSP out. The only module that imports pygls.
+
+Handlers convert positions and types and delegate to `analysis` and `ide`.
+Documents are kept as tree-sitter trees and every edit is applied as an edit
+(incremental reparse). Any exception inside a feature is logged and answered
+with an empty result: the server stays up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from . import __version__, ide
+from .analysis import MAX_FILE_BYTES, Files, analyze, services_in
+from .checks import ERROR, INFO, WARNING, Finding
+from .model import ServiceModule, SourceFile, load_source
+from .spec.versions import Generation
+from .syntax import UTF16, LineIndex, Position, SyntaxTree
+
+log = logging.getLogger("clan-lsp")
+
+SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning, INFO: lsp.DiagnosticSeverity.Information}
+COMPLETION_KIND = {
+    ide.items.PROPERTY: lsp.CompletionItemKind.Property,
+    ide.items.FIELD: lsp.CompletionItemKind.Field,
+    ide.items.VARIABLE: lsp.CompletionItemKind.Variable,
+    ide.items.FUNCTION: lsp.CompletionItemKind.Function,
+    ide.items.ENUM_MEMBER: lsp.CompletionItemKind.EnumMember,
+    ide.items.INTERFACE: lsp.CompletionItemKind.Interface,
+    ide.items.MODULE: lsp.CompletionItemKind.Module,
+    ide.items.VALUE: lsp.CompletionItemKind.Value,
+}
+SYMBOL_KIND = {
+    "module": lsp.SymbolKind.Module,
+    "namespace": lsp.SymbolKind.Namespace,
+    "class": lsp.SymbolKind.Class,
+    "property": lsp.SymbolKind.Property,
+    "function": lsp.SymbolKind.Function,
+    "interface": lsp.SymbolKind.Interface,
+    "field": lsp.SymbolKind.Field,
+}
+
+
+@dataclass
+class Settings:
+    """What a user can set (initializationOptions or workspace/didChangeConfiguration)."""
+
+    diagnostics_on_change: bool = True  # False: only on open and save
+    debounce_ms: int = 0
+    disabled_codes: frozenset[str] = frozenset()
+    max_diagnostics: int = 200
+    clan_date: str | None = None
+
+    @classmethod
+    def read(cls, raw: Any, base: "Settings | None" = None) -> "Settings":
+        settings = base or cls()
+        if not isinstance(raw, dict):
+            return settings
+        for key in ("clan-lsp", "clanLsp", "clan_lsp"):
+            if isinstance(raw.get(key), dict):
+                raw = raw[key]
+                break
+        diagnostics = raw.get("diagnostics") if isinstance(raw.get("diagnostics"), dict) else {}
+        on = diagnostics.get("onChange", raw.get("diagnosticsOnChange"))
+        if isinstance(on, bool):
+            settings.diagnostics_on_change = on
+        when = diagnostics.get("run")
+        if when in ("onType", "onChange"):
+            settings.diagnostics_on_change = True
+        elif when == "onSave":
+            settings.diagnostics_on_change = False
+        debounce = diagnostics.get("debounceMs")
+        if isinstance(debounce, int) and debounce >= 0:
+            settings.debounce_ms = debounce
+        disabled = diagnostics.get("disabled", raw.get("disabledCodes"))
+        if isinstance(disabled, list):
+            settings.disabled_codes = frozenset(str(c) for c in disabled)
+        cap = diagnostics.get("maxPerFile")
+        if isinstance(cap, int) and cap > 0:
+            settings.max_diagnostics = cap
+        date = raw.get("clanDate")
+        if date is None or isinstance(date, str):
+            settings.clan_date = date or None
+        return settings
+
+
+@dataclass
+class Document:
+    uri: str
+    path: str
+    version: int | None
+    tree: SyntaxTree | None  # None for files over the size limit
+    text: bytes
+    _source: SourceFile | None = None
+    _modules: list[ServiceModule] | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def oversized(self) -> bool:
+        return self.tree is None
+
+
+class ClanLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("clan-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.files = Files()
+        self.documents: dict[str, Document] = {}
+        self.settings = Settings()
+        self.pending: dict[str, asyncio.Task] = {}
+        self.snippets = False
+
+    # -- positions
+
+    @property
+    def encoding(self) -> str:
+        try:
+            chosen = self.workspace.position_encoding
+        except RuntimeError:
+            return UTF16
+        return str(chosen.value if hasattr(chosen, "value") else chosen or UTF16)
+
+    def line_index(self, path: str | None) -> LineIndex | None:
+        if path is None:
+            return None
+        for document in self.documents.values():
+            if document.path == path:
+                return document.tree.line_index if document.tree else LineIndex(document.text)
+        source = self.files.load(path)
+        return source.tree.line_index if source else None
+
+    def to_range(self, path: str | None, start: int, end: int) -> lsp.Range:
+        index = self.line_index(path) or LineIndex(b"")
+        a = index.position(start, self.encoding)
+        b = index.position(end, self.encoding)
+        return lsp.Range(lsp.Position(a.line, a.character), lsp.Position(b.line, b.character))
+
+    def offset(self, document: Document, position: lsp.Position) -> int:
+        index = document.tree.line_index if document.tree else LineIndex(document.text)
+        return index.offset(Position(position.line, position.character), self.encoding)
+
+    # -- documents
+
+    def open(self, uri: str, text: str, version: int | None) -> Document:
+        path = to_fs_path(uri) or uri
+        data = text.encode("utf-8", errors="surrogateescape")
+        tree = SyntaxTree(data) if len(data) <= MAX_FILE_BYTES else None
+        document = Document(uri, path, version, tree, data)
+        self.documents[uri] = document
+        self._refresh(document)
+        return document
+
+    def change(self, uri: str, changes: list, version: int | None) -> Document | None:
+        document = self.documents.get(uri)
+        if document is None:
+            return None
+        for change in changes:
+            new_text = change.text.encode("utf-8", errors="surrogateescape")
+            if isinstance(change, lsp.TextDocumentContentChangePartial):
+                start = self.offset(document, change.range.start)
+                end = self.offset(document, change.range.end)
+                if document.tree is not None:
+                    document.tree.edit(start, end, new_text)
+                    document.text = document.tree.text
+                else:
+                    document.text = document.text[:start] + new_text + document.text[end:]
+            else:
+                document.text = new_text
+                document.tree = SyntaxTree(new_text) if len(new_text) <= MAX_FILE_BYTES else None
+        if document.tree is not None and len(document.text) > MAX_FILE_BYTES:
+            document.tree = None
+        elif document.tree is None and len(document.text) <= MAX_FILE_BYTES:
+            document.tree = SyntaxTree(document.text)
+        document.version = version
+        self._refresh(document)
+        return document
+
+    def _refresh(self, document: Document) -> None:
+        document._source = None
+        document._modules = None
+        if document.tree is not None:
+            self.files.set_overlay(document.path, self.source(document))
+        else:
+            self.files.drop_overlay(document.path)
+
+    def source(self, document: Document) -> SourceFile:
+        if document._source is None:
+            document._source = load_source(document.text, document.path, tree=document.tree)
+        return document._source
+
+    def modules(self, document: Document) -> list[ServiceModule]:
+        if document._modules is None:
+            document._modules = services_in(self.source(document), self.files) if document.tree is not None else []
+        return document._modules
+
+    def close(self, uri: str) -> None:
+        document = self.documents.pop(uri, None)
+        if document is not None:
+            self.files.drop_overlay(document.path)
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+    # -- diagnostics
+
+    def diagnostics(self, document: Document) -> list[lsp.Diagnostic]:
+        if document.oversized:
+            return [
+                lsp.Diagnostic(
+                    lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+                    f"clan-lsp: file larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; not analysed.",
+                    severity=lsp.DiagnosticSeverity.Information,
+                    source="clan-lsp",
+                    code="file-too-large",
+                )
+            ]
+        report = analyze(self.source(document), self.files, Generation(self.settings.clan_date))
+        document._modules = report.services
+        document.findings = report.findings
+        result = []
+        for finding in report.findings:
+            if finding.path != document.path or finding.code in self.settings.disabled_codes:
+                continue
+            result.append(
+                lsp.Diagnostic(
+                    self.to_range(document.path, finding.start, finding.end),
+                    finding.message,
+                    severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
+                    code=finding.code,
+                    source="clan-lsp",
+                    data={"fixes": len(finding.fixes)},
+                )
+            )
+            if len(result) >= self.settings.max_diagnostics:
+                break
+        return result
+
+    def publish(self, document: Document) -> None:
+        started = time.perf_counter()
+        diagnostics = self.diagnostics(document)
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=diagnostics, version=document.version)
+        )
+        log.debug("diagnostics for %s v%s in %.1f ms", document.uri, document.version, (time.perf_counter() - started) * 1000)
+
+    def schedule(self, document: Document) -> None:
+        """Publish after the debounce; a newer change replaces a pending run."""
+        pending = self.pending.get(document.uri)
+        if pending is not None and not pending.done():
+            return  # it will pick up the newest version when it runs
+        uri = document.uri
+
+        async def run() -> None:
+            try:
+                await asyncio.sleep(self.settings.debounce_ms / 1000)
+                current = self.documents.get(uri)
+                if current is not None:
+                    self.publish(current)
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # noqa: BLE001 - the server must stay up
+                log.exception("diagnostics failed for %s", uri)
+            finally:
+                self.pending.pop(uri, None)
+
+        self.pending[uri] = asyncio.get_event_loop().create_task(run())
+
+
+server = ClanLanguageServer()
+
+
+def safe(default: Callable[[], Any] | Any = None):
+    """Answer with `default` instead of failing when a feature raises."""
+
+    def wrap(handler):
+        @functools.wraps(handler)
+        def guarded(ls: ClanLanguageServer, params):
+            try:
+                return handler(ls, params)
+            except Exception as error:  # noqa: BLE001 - the server must stay up
+                log.exception("%s failed", handler.__name__)
+                try:
+                    ls.window_log_message(lsp.LogMessageParams(lsp.MessageType.Error, f"clan-lsp: {handler.__name__} failed: {error!r}"))
+                except Exception:  # noqa: BLE001
+                    pass
+                return default() if callable(default) else default
+
+        return guarded
+
+    return wrap
+
+
+@server.feature(lsp.INITIALIZE)
+@safe()
+def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
+    ls.settings = Settings.read(params.initialization_options)
+    completion = params.capabilities.text_document.completion if params.capabilities.text_document else None
+    item = completion.completion_item if completion else None
+    ls.snippets = bool(item and item.snippet_support)
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+@safe()
+def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfigurationParams) -> None:
+    ls.settings = Settings.read(params.settings, Settings.read({}, ls.settings))
+    for document in ls.documents.values():
+        ls.publish(document)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+@safe()
+def did_open(ls: ClanLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    document = ls.open(params.text_document.uri, params.text_document.text, params.text_document.version)
+    ls.publish(document)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+@safe()
+def did_change(ls: ClanLanguageServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    document = ls.change(params.text_document.uri, params.content_changes, params.text_document.version)
+    if document is not None and ls.settings.diagnostics_on_change:
+        ls.schedule(document)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+@safe()
+def did_save(ls: ClanLanguageServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    document = ls.documents.get(params.text_document.uri)
+    if document is not None:
+        ls.publish(document)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+@safe()
+def did_close(ls: ClanLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    ls.close(params.text_document.uri)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, lsp.DiagnosticOptions(identifier="clan-lsp", inter_file_dependencies=True, workspace_diagnostics=False))
+@safe(lambda: lsp.RelatedFullDocumentDiagnosticReport(items=[]))
+def pull_diagnostics(ls: ClanLanguageServer, params: lsp.DocumentDiagnosticParams):
+    document = ls.documents.get(params.text_document.uri)
+    if document is None:
+        return lsp.RelatedFullDocumentDiagnosticReport(items=[])
+    return lsp.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(document))
+
+
+def _document(ls: ClanLanguageServer, uri: str) -> Document | None:
+    document = ls.documents.get(uri)
+    if document is None or document.oversized:
+        return None
+    return document
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", '"', "{", " "]))
+@safe(lambda: lsp.CompletionList(is_incomplete=False, items=[]))
+def completion(ls: ClanLanguageServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
+    offset = ls.offset(document, params.position)
+    found = ide.complete(ls.source(document), ls.modules(document), offset, Generation(ls.settings.clan_date), ls.snippets)
+    items = []
+    for item in found:
+        text = item.insert_text if item.insert_text is not None else item.label
+        edit = None
+        if item.replace_start is not None and item.replace_end is not None:
+            edit = lsp.TextEdit(ls.to_range(document.path, item.replace_start, item.replace_end), text)
+        items.append(
+            lsp.CompletionItem(
+                label=item.label,
+                kind=COMPLETION_KIND.get(item.kind),
+                detail=item.detail or None,
+                documentation=lsp.MarkupContent(lsp.MarkupKind.Markdown, item.documentation) if item.documentation else None,
+                text_edit=edit,
+                insert_text=None if edit else text,
+                insert_text_format=lsp.InsertTextFormat.Snippet if item.snippet else lsp.InsertTextFormat.PlainText,
+                sort_text=item.sort_text,
+                tags=[lsp.CompletionItemTag.Deprecated] if item.deprecated else None,
+            )
+        )
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+@safe()
+def hover(ls: ClanLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return None
+    found = ide.hover(ls.source(document), ls.modules(document), ls.offset(document, params.position))
+    if found is None:
+        return None
+    return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found.markdown), ls.to_range(document.path, found.start, found.end))
+
+
+def _locations(ls: ClanLanguageServer, found) -> list[lsp.Location]:
+    return [lsp.Location(from_fs_path(l.path) or l.path, ls.to_range(l.path, l.start, l.end)) for l in found if l.path]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+@safe(list)
+def definition(ls: ClanLanguageServer, params: lsp.DefinitionParams) -> list[lsp.Location]:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    return _locations(ls, ide.definition(ls.source(document), ls.modules(document), ls.offset(document, params.position)))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+@safe(list)
+def references(ls: ClanLanguageServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    include = params.context.include_declaration if params.context else True
+    return _locations(ls, ide.references(ls.source(document), ls.modules(document), ls.offset(document, params.position), include))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+@safe()
+def prepare_rename(ls: ClanLanguageServer, params: lsp.PrepareRenameParams):
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return None
+    found = ide.prepare_rename(ls.source(document), ls.modules(document), ls.offset(document, params.position))
+    if found is None:
+        return None
+    start, end, placeholder = found
+    return lsp.PrepareRenamePlaceholder(ls.to_range(document.path, start, end), placeholder)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameOptions(prepare_provider=True))
+@safe()
+def rename(ls: ClanLanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit | None:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return None
+    edits = ide.rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), params.new_name)
+    if not edits:
+        return None
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for edit in edits:
+        uri = from_fs_path(edit.path) if edit.path else document.uri
+        changes.setdefault(uri, []).append(lsp.TextEdit(ls.to_range(edit.path, edit.start, edit.end), edit.new_text))
+    return lsp.WorkspaceEdit(changes=changes)
+
+
+def _symbol(ls: ClanLanguageServer, path: str, symbol) -> lsp.DocumentSymbol:
+    return lsp.DocumentSymbol(
+        name=symbol.name,
+        kind=SYMBOL_KIND.get(symbol.kind, lsp.SymbolKind.Property),
+        range=ls.to_range(path, symbol.start, symbol.end),
+        selection_range=ls.to_range(path, symbol.selection_start, symbol.selection_end),
+        detail=symbol.detail or None,
+        children=[_symbol(ls, path, child) for child in symbol.children] or None,
+    )
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@safe(list)
+def document_symbol(ls: ClanLanguageServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    return [_symbol(ls, document.path, s) for s in ide.document_symbols(ls.source(document), ls.modules(document))]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+@safe(list)
+def code_action(ls: ClanLanguageServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    if not document.findings:
+        ls.diagnostics(document)
+    start = ls.offset(document, params.range.start)
+    end = ls.offset(document, params.range.end)
+    actions = []
+    for action in ide.code_actions(document.findings, start, end, document.path):
+        changes: dict[str, list[lsp.TextEdit]] = {}
+        for edit in action.edits:
+            uri = from_fs_path(edit.path) if edit.path else document.uri
+            changes.setdefault(uri, []).append(lsp.TextEdit(ls.to_range(edit.path, edit.start, edit.end), edit.new_text))
+        matching = [d for d in params.context.diagnostics if d.code in action.diagnostic_codes]
+        actions.append(
+            lsp.CodeAction(
+                title=action.title,
+                kind=lsp.CodeActionKind.QuickFix,
+                edit=lsp.WorkspaceEdit(changes=changes),
+                diagnostics=matching or None,
+                is_preferred=action.preferred,
+            )
+        )
+    return actions
+
+
+def serve(log_level: str = "WARNING") -> None:
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level.upper(), logging.WARNING), format="clan-lsp %(levelname)s %(message)s")
+    # stdout carries the protocol: nothing else may write to it
+    server.start_io()
+
+
+if __name__ == "__main__":
+    serve(os.environ.get("CLAN_LSP_LOG", "WARNING"))
