@@ -83,9 +83,11 @@ def _join(prefix: str, name: str) -> str:
 
 
 def _binding_of(node):
-    while node is not None and node.type not in ("binding", "inherit", "inherit_from"):
+    for _ in range(64):  # each .parent costs the depth: stay near
+        if node is None or node.type in ("binding", "inherit", "inherit_from"):
+            return node
         node = node.parent
-    return node
+    return None
 
 
 def _uses_config_style(part: ServiceModule) -> bool:

@@ -133,7 +133,9 @@ def _span(attrs: AttrSet, name: str) -> tuple[int, int, int, int] | None:
         return None
     key = keys[0]
     binding = key
-    while binding is not None and binding.type not in ("binding", "inherit", "inherit_from"):
+    for _ in range(64):
+        if binding is None or binding.type in ("binding", "inherit", "inherit_from"):
+            break
         binding = binding.parent
     outer = binding or key
     return outer.start_byte, outer.end_byte, key.start_byte, key.end_byte

@@ -17,6 +17,7 @@ from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Value, dotted_na
 from ..model.service import peel_functions
 from ..spec.schema import TRANSPARENT_WRAPPERS
 from ..syntax import Node
+from ..syntax.parse import ancestors
 
 # ---------------------------------------------------------------- steps
 
@@ -77,46 +78,45 @@ def _callee_and_index(apply: Node, argument: Node, text: bytes) -> tuple[str, in
 
 
 def steps_to(node: Node | None, root: Node | None, text: bytes, offset: int) -> tuple[list[Step], bool]:
-    """Steps from `root` down to `node`; the flag says the root was reached."""
+    """Steps from `root` down to `node`; the flag says the node is below the root."""
+    if node is None or root is None:
+        return [], root is None
+    chain = ancestors(root, node)
+    if chain is None:
+        return [], False
     steps: list[Step] = []
-    child = node
-    current = node.parent if node is not None else None
-    while current is not None:
-        if root is not None and child is not None and child.id == root.id:
-            break
+    for depth in range(len(chain) - 1, 0, -1):
+        child, current = chain[depth], chain[depth - 1]
         kind = current.type
         if kind == "binding":
             path = current.child_by_field_name("attrpath")
-            value = current.child_by_field_name("expression")
-            in_let = current.parent is not None and current.parent.parent is not None and current.parent.parent.type == "let_expression"
-            if path is not None and (child is None or path.id != child.id):
-                keys = [_key(a, text) for a in path.named_children if a.type != "comment"]
-                if in_let:
-                    steps.append(Opaque(current))
-                else:
-                    steps.extend(reversed(keys))
-            elif path is not None:
-                # typing inside the key itself: the segments before the cursor's segment
-                keys = [_key(a, text) for a in path.named_children if a.type != "comment" and a.end_byte < offset]
-                if in_let:
-                    steps.append(Opaque(current))
-                else:
-                    steps.extend(reversed(keys))
-            del value
+            in_let = depth >= 3 and chain[depth - 3].type == "let_expression"
+            if path is None:
+                pass
+            elif in_let:
+                steps.append(Opaque(current))
+            else:
+                inside_key = path.id == child.id  # typing the key itself: only segments before the cursor
+                keys = [
+                    _key(a, text)
+                    for a in path.named_children
+                    if a.type != "comment" and (not inside_key or a.end_byte < offset)
+                ]
+                steps.extend(reversed(keys))
         elif kind == "function_expression":
             formals = current.child_by_field_name("formals")
-            if formals is not None and child is not None and child.id == formals.id:
+            if formals is not None and child.id == formals.id:
                 steps.append(Formals(current))
             else:
                 steps.append(Body(current))
         elif kind == "apply_expression":
             argument = current.child_by_field_name("argument")
-            if argument is not None and child is not None and argument.id == child.id:
+            if argument is not None and argument.id == child.id:
                 callee, index = _callee_and_index(current, child, text)
                 if callee not in TRANSPARENT_WRAPPERS and callee != "mkMerge":
                     steps.append(Arg(callee, index, current))
         elif kind == "list_expression":
-            parent = current.parent
+            parent = chain[depth - 2] if depth >= 2 else None
             is_merge = False
             if parent is not None and parent.type == "apply_expression":
                 callee = dotted_name(parent.child_by_field_name("function"), text)
@@ -125,21 +125,18 @@ def steps_to(node: Node | None, root: Node | None, text: bytes, offset: int) -> 
                 steps.append(Element(current))
         elif kind == "let_expression":
             body = current.child_by_field_name("body")
-            if body is None or child is None or child.id != body.id:
+            if body is None or child.id != body.id:
                 steps.append(Opaque(current))
         elif kind in ("if_expression", "assert_expression", "with_expression"):
             condition = current.child_by_field_name("condition") or current.child_by_field_name("environment")
-            if condition is not None and child is not None and child.id == condition.id:
+            if condition is not None and child.id == condition.id:
                 steps.append(Opaque(current))
         elif kind == "binary_expression":
             operator = current.child_by_field_name("operator")
             if operator is None or text[operator.start_byte : operator.end_byte] != b"//":
                 steps.append(Opaque(current))
-        child = current
-        current = current.parent
-    reached = root is None or (child is not None and child.id == root.id)
     steps.reverse()
-    return steps, reached
+    return steps, True
 
 
 def _key(attr: Node, text: bytes) -> Key:
@@ -385,12 +382,14 @@ class Scope:
     owner: Node  # the function, let or rec set that binds it
 
 
-def binder_of(variable: Node, text: bytes) -> Scope | None:
+def binder_of(variable: Node, text: bytes, root: Node) -> Scope | None:
     """The identifier that binds a variable, by Nix's lexical rules (without `with`)."""
+    chain = ancestors(root, variable)
+    if chain is None:
+        return None
     name = text[variable.start_byte : variable.end_byte]
-    child = variable
-    current = variable.parent
-    while current is not None:
+    for depth in range(len(chain) - 1, 0, -1):
+        child, current = chain[depth], chain[depth - 1]
         kind = current.type
         if kind == "function_expression":
             body = current.child_by_field_name("body")
@@ -419,8 +418,6 @@ def binder_of(variable: Node, text: bytes) -> Scope | None:
                         for attr in attrs.named_children if attrs is not None else ():
                             if text[attr.start_byte : attr.end_byte] == name:
                                 return Scope(name.decode(), attr, current)
-        child = current
-        current = current.parent
     return None
 
 

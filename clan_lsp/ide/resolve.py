@@ -137,7 +137,7 @@ def _argument(site_kind: str, name: str) -> schema.Argument | None:
 
 
 def _variable(source: SourceFile, modules: list[ServiceModule], node: Node, name: str) -> Target | None:
-    scope = binder_of(node.parent, source.text)
+    scope = binder_of(node.parent, source.text, source.tree.root)
     if scope is None:
         return None
     binder_parent = scope.binder.parent
@@ -171,7 +171,7 @@ def _selected(source: SourceFile, modules: list[ServiceModule], node: Node, sele
             return Target("scope-field", names[0], node)
     if site is None:
         return None
-    scope = binder_of(base, source.text)
+    scope = binder_of(base, source.text, source.tree.root)
     if scope is None or scope.binder.parent is None or scope.binder.parent.type != "formal":
         return None
     if site.kind == "perInstance" and base_name == "settings" and len(names) == 1:
@@ -210,7 +210,7 @@ def role_occurrences(source: SourceFile, module: ServiceModule | None, role: str
             first = select.path.named_children[0]
             if _text(part_source, first) != role:
                 continue
-            scope = binder_of(select.base, part_source.text)
+            scope = binder_of(select.base, part_source.text, part_source.tree.root)
             if scope is not None and scope.binder.parent is not None and scope.binder.parent.type == "formal":
                 found.append((part_source, first))
     return _dedupe(found)
@@ -234,7 +234,7 @@ def setting_occurrences(module: ServiceModule | None, role: str | None) -> dict[
         for select in part.source.tree.index.selects_in(function_node):
             if _text(part.source, select.base) != "settings" or not select.path.named_children:
                 continue
-            scope = binder_of(select.base, part.source.text)
+            scope = binder_of(select.base, part.source.text, part.source.tree.root)
             if scope is None or scope.owner.id != function_node.id:
                 continue
             first = select.path.named_children[0]
@@ -247,7 +247,7 @@ def variable_occurrences(source: SourceFile, scope: Scope) -> list[tuple[SourceF
     for variable in source.tree.index.variables_in(scope.owner):
         if _text(source, variable) != scope.name:
             continue
-        other = binder_of(variable, source.text)
+        other = binder_of(variable, source.text, source.tree.root)
         if other is not None and other.binder.id == scope.binder.id:
             found.append((source, variable))
     return _dedupe(found)

@@ -175,7 +175,9 @@ class SyntaxTree:
 
 
 def _binding_name(tree: SyntaxTree, node: Node | None) -> str | None:
-    while node is not None:
+    for _ in range(64):  # the binding is near; each .parent costs the depth
+        if node is None:
+            break
         if node.type == "binding":
             path = node.child_by_field_name("attrpath")
             return tree.node_text(path) if path is not None else None
@@ -214,11 +216,13 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
         previous = node.prev_sibling
         anchor = previous.end_byte if previous is not None else node.start_byte
         binding = parent
-        while binding is not None and binding.type != "binding":
+        for _ in range(64):
+            if binding is None or binding.type == "binding":
+                break
             binding = binding.parent
         data = tree.text
         line_start = data.rfind(b"\n", 0, node.start_byte) + 1
-        if binding is not None and line_start > binding.start_byte:
+        if binding is not None and binding.type == "binding" and line_start > binding.start_byte:
             # The `;` belongs at the end of the line before the one holding `name =`.
             cut = line_start - 1
             for _ in range(64):  # skip blanks and comments back to the last real token
@@ -240,6 +244,30 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
     else:
         message = f"unexpected `{text}`{context}"
     return SyntaxError_(node.start_byte, node.end_byte, message)
+
+
+MAX_ANCESTORS = 4000  # deeper than this, IDE features give up (hostile input)
+
+
+def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] | None:
+    """The chain root .. node, found by descending from root with a cursor.
+
+    tree-sitter finds `node.parent` by walking down from the root, so climbing
+    parent by parent costs depth squared; one descent costs depth. None when
+    node is not below root or lies deeper than `limit`.
+    """
+    if not (root.start_byte <= node.start_byte and node.end_byte <= root.end_byte):
+        return None
+    cursor = root.walk()
+    chain = [cursor.node]
+    while chain[-1].id != node.id:
+        if len(chain) > limit or cursor.goto_first_child_for_byte(node.start_byte) is None:
+            return None
+        while not (cursor.node.start_byte <= node.start_byte and node.end_byte <= cursor.node.end_byte):
+            if not cursor.goto_next_sibling():
+                return None
+        chain.append(cursor.node)
+    return chain
 
 
 def walk(root: Node) -> Iterator[Node]:

@@ -104,6 +104,7 @@ async def test_utf16_columns_after_emoji(client, workdir):
 @pytest.mark.parametrize(
     "text",
     ["", "{", "}}}}", "{ a = ", "\x00\x01garbage ${ ''", "let in in in", "{ _class = \"clan.service\"; roles.x.perInstance = { ", "[" * 20000],
+    ids=["empty", "open-brace", "closing-braces", "half-binding", "control-chars", "let-in", "half-formals", "brackets"],
 )
 async def test_garbage_gets_an_answer(client, workdir, text):
     uri = uri_for(workdir)
@@ -122,3 +123,29 @@ async def test_unknown_uri_answers_empty(client):
     assert list(result.items) == []
     assert await client.text_document_hover_async(lsp.HoverParams(ident, lsp.Position(0, 0))) is None
     assert await client.text_document_definition_async(lsp.DefinitionParams(ident, lsp.Position(0, 0))) in ([], ())
+
+
+async def test_five_megabyte_file_gets_a_notice_not_a_hang(client, workdir):
+    uri = uri_for(workdir)
+    text = "[\n" + ("  1 2 3 4 5 6 7 8 9 10\n" * 230000) + "]\n"
+    assert len(text.encode()) > 5_000_000
+    found = await open_doc(client, uri, text)
+    assert [d.code for d in found] == ["file-too-large"]
+    result = await client.text_document_completion_async(lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(3, 2)))
+    assert list(result.items) == []
+
+
+@pytest.mark.parametrize(
+    "depth_text",
+    ["[" * 50000 + "]" * 50000, "let a = 1; in " * 50000 + "a", "{ a = " * 50000 + "1" + "; }" * 50000],
+    ids=["brackets", "lets", "attrsets"],
+)
+async def test_fifty_thousand_levels_of_nesting(client, workdir, depth_text):
+    uri = uri_for(workdir)
+    text = '{ _class = "clan.service"; manifest.name = "a"; roles = { }; x = ' + depth_text + "; }"
+    await open_doc(client, uri, text)
+    ident = lsp.TextDocumentIdentifier(uri)
+    middle = lsp.Position(0, len(text) // 2)
+    assert await client.text_document_completion_async(lsp.CompletionParams(ident, middle)) is not None
+    await client.text_document_hover_async(lsp.HoverParams(ident, middle))
+    assert await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(ident)) is not None
