@@ -10,16 +10,25 @@ import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import tree_sitter
 
 from .parse import LANGUAGE, Node
 
 
+def _query_text(name: str) -> str:
+    """Installed, the queries are the package data clan_lsp.grammars; run from a
+    source tree, they are the repository's grammars/ folder."""
+    try:
+        return resources.files("clan_lsp.grammars").joinpath("queries", f"{name}.scm").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return (Path(__file__).resolve().parents[2] / "grammars" / "queries" / f"{name}.scm").read_text()
+
+
 @lru_cache(maxsize=None)
 def query(name: str) -> tree_sitter.Query:
-    text = resources.files("clan_lsp.grammars").joinpath("queries", f"{name}.scm").read_text()
-    return tree_sitter.Query(LANGUAGE, text)
+    return tree_sitter.Query(LANGUAGE, _query_text(name))
 
 
 @dataclass
