@@ -1,6 +1,6 @@
 """Benchmark the language server through a real LSP client over stdio.
 
-    python bench/lsp.py FILE.nix [--edits 200] [--completions 50]
+    python bench/lsp.py FILE.nix [--edits 200] [--completions 50] [--open-all DIR]
 
 FILE is a service module; the intended one is clan-core's largest,
 clanServices/wireguard/default.nix. Prints one table from one run:
@@ -9,7 +9,8 @@ clanServices/wireguard/default.nix. Prints one table from one run:
 - N one-character edits, each didChange to the diagnostics of that version
   (p50/p95/p99), next to tree-sitter's own incremental reparse of the same edit,
 - completion at M places (p50/p95),
-- resident memory of the server after the run.
+- resident memory of the server after the run, and with --open-all, after also
+  opening every .nix file below DIR (clan-core: 377 files) and receiving their diagnostics.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def reparse_times(text: bytes, offsets: list[int]) -> list[float]:
     return times
 
 
-async def run(path: Path, edits: int, completions: int) -> None:
+async def run(path: Path, edits: int, completions: int, open_all: Path | None = None) -> None:
     text = path.read_bytes()
     uri = path.resolve().as_uri()
     client = LanguageClient("clan-lsp-bench", "1")
@@ -131,14 +132,33 @@ async def run(path: Path, edits: int, completions: int) -> None:
         await client.text_document_completion_async(lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, column)))
         completion_times.append(time.perf_counter() - sent)
 
-    rss = None
     server = getattr(client, "_server", None)
-    if server is not None:
+
+    def resident() -> float | None:
+        if server is None:
+            return None
         try:
             status = Path(f"/proc/{server.pid}/status").read_text()
-            rss = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS")) / 1024
+            return next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmRSS")) / 1024
         except (OSError, StopIteration):
-            rss = None
+            return None
+
+    rss = resident()
+    corpus_rss = None
+    corpus_files = 0
+    if open_all is not None:
+        for other in sorted(open_all.rglob("*.nix")):
+            other_uri = other.resolve().as_uri()
+            if other_uri == uri:
+                continue
+            client.text_document_did_open(
+                lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri=other_uri, language_id="nix", version=1, text=other.read_text(errors="replace")))
+            )
+            corpus_files += 1
+        # the server handles messages in order and publishes inside didOpen, so one
+        # answered request after the opens means every file has been analysed
+        await client.text_document_hover_async(lsp.HoverParams(lsp.TextDocumentIdentifier(uri), lsp.Position(0, 0)))
+        corpus_rss = resident()
     await client.shutdown_async(None)
     client.exit(None)
     await client.stop()
@@ -165,6 +185,9 @@ async def run(path: Path, edits: int, completions: int) -> None:
         print(f"| {name:44} | {ms(seconds)} | {(f'{ratio:15.1f}x' if ratio is not None else ''):>16} |")
     if rss is not None:
         print(f"| {'server resident memory after the run':44} | {rss:8.1f} MB | {'':>16} |")
+    if corpus_rss is not None:
+        label = f"... after opening {corpus_files} more files"
+        print(f"| {label:44} | {corpus_rss:8.1f} MB | {'':>16} |")
 
 
 def main() -> int:
@@ -172,8 +195,9 @@ def main() -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--completions", type=int, default=50)
+    parser.add_argument("--open-all", type=Path, default=None, metavar="DIR")
     options = parser.parse_args()
-    asyncio.run(run(options.file, options.edits, options.completions))
+    asyncio.run(run(options.file, options.edits, options.completions, options.open_all))
     return 0
 
 

@@ -22,12 +22,21 @@ MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep an
 class Files:
     """Sources by path: open buffers first, then disk (cached by mtime and size)."""
 
-    def __init__(self) -> None:
+    def __init__(self, roots: list[str] | None = None) -> None:
+        # Where looking around is allowed (the server's workspace folders); None: anywhere.
+        # Files a module imports are read wherever they are.
+        self.roots = [os.path.abspath(r) for r in roots] if roots is not None else None
         self.overlays: dict[str, SourceFile] = {}
         self._disk: dict[str, tuple[tuple[float, int], SourceFile | None]] = {}
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
         self.overlays[path] = source
+
+    def may_explore(self, directory: str) -> bool:
+        if self.roots is None:
+            return True
+        directory = os.path.abspath(directory)
+        return any(directory == root or directory.startswith(root + os.sep) for root in self.roots)
 
     def drop_overlay(self, path: str) -> None:
         self.overlays.pop(path, None)
@@ -82,6 +91,8 @@ def importer_of(path: str, files: Files) -> ServiceModule | None:
     name = os.path.basename(path).encode()
     folder = os.path.dirname(os.path.abspath(path))
     for directory in (folder, os.path.dirname(folder)):
+        if not files.may_explore(directory):
+            continue
         try:
             entries = sorted(os.listdir(directory))
         except OSError:

@@ -304,6 +304,11 @@ def safe(default: Callable[[], Any] | Any = None):
 @safe()
 def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
     ls.settings = Settings.read(params.initialization_options)
+    roots = [to_fs_path(f.uri) for f in params.workspace_folders or []]
+    if not roots and params.root_uri:
+        roots = [to_fs_path(params.root_uri)]
+    # without a workspace, look only beside the open file (its own folder)
+    ls.files.roots = [os.path.abspath(r) for r in roots if r] or []
     completion = params.capabilities.text_document.completion if params.capabilities.text_document else None
     item = completion.completion_item if completion else None
     ls.snippets = bool(item and item.snippet_support)

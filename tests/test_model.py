@@ -110,3 +110,14 @@ def test_hostile_depth_gives_unknown_not_recursion_error() -> None:
     chain = "let " + " ".join(f"v{i} = v{i + 1};" for i in range(5000)) + ' v5000 = "x"; in { _class = "clan.service"; manifest.name = v0; roles = { }; }'
     module = service(chain)
     assert isinstance(module.body.path("manifest", "name"), (Str, Unknown))
+
+
+def test_owner_search_stays_inside_the_workspace(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (tmp_path / "owner.nix").write_text('{ _class = "clan.service"; manifest.name = "s"; manifest.readme = "r"; imports = [ ./ws/role.nix ]; }\n')
+    (workspace / "role.nix").write_text('{ roles.server = { description = "d"; perInstance = { settings }: { }; }; }\n')
+    anywhere = Files()
+    assert {f.code for f in analyze(anywhere.load(str(workspace / "role.nix")), anywhere).findings} == {"missing-ellipsis"}
+    confined = Files(roots=[str(workspace)])
+    assert analyze(confined.load(str(workspace / "role.nix")), confined).findings == []

@@ -149,3 +149,16 @@ async def test_fifty_thousand_levels_of_nesting(client, workdir, depth_text):
     assert await client.text_document_completion_async(lsp.CompletionParams(ident, middle)) is not None
     await client.text_document_hover_async(lsp.HoverParams(ident, middle))
     assert await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(ident)) is not None
+
+
+async def test_one_megabyte_single_line(client, workdir):
+    uri = uri_for(workdir)
+    text = '{ _class = "clan.service"; manifest.name = "a"; roles = { }; x = [ ' + '"abc" ' * 175000 + "]; bogus = 1; }"
+    assert len(text) > 1_000_000 and "\n" not in text
+    found = await open_doc(client, uri, text)
+    bogus = next(d for d in found if d.code == "unknown-option" and "bogus" in d.message)
+    assert bogus.range.start == lsp.Position(0, text.index("bogus"))
+    ident = lsp.TextDocumentIdentifier(uri)
+    end = lsp.Position(0, len(text) - 3)
+    assert await client.text_document_completion_async(lsp.CompletionParams(ident, end)) is not None
+    await client.text_document_hover_async(lsp.HoverParams(ident, lsp.Position(0, text.index("bogus") + 1)))
