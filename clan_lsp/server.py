@@ -455,6 +455,10 @@ def rename(ls: ClanLanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdi
     edits = ide.rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), params.new_name)
     if not edits:
         return None
+    return _workspace_edit(ls, document, edits)
+
+
+def _workspace_edit(ls: ClanLanguageServer, document: Document, edits) -> lsp.WorkspaceEdit:
     changes: dict[str, list[lsp.TextEdit]] = {}
     for edit in edits:
         uri = from_fs_path(edit.path) if edit.path else document.uri
@@ -494,16 +498,12 @@ def code_action(ls: ClanLanguageServer, params: lsp.CodeActionParams) -> list[ls
     end = ls.offset(document, params.range.end)
     actions = []
     for action in ide.code_actions(document.findings, start, end, document.path):
-        changes: dict[str, list[lsp.TextEdit]] = {}
-        for edit in action.edits:
-            uri = from_fs_path(edit.path) if edit.path else document.uri
-            changes.setdefault(uri, []).append(lsp.TextEdit(ls.to_range(edit.path, edit.start, edit.end), edit.new_text))
         matching = [d for d in params.context.diagnostics if d.code in action.diagnostic_codes]
         actions.append(
             lsp.CodeAction(
                 title=action.title,
                 kind=lsp.CodeActionKind.QuickFix,
-                edit=lsp.WorkspaceEdit(changes=changes),
+                edit=_workspace_edit(ls, document, action.edits),
                 diagnostics=matching or None,
                 is_preferred=action.preferred,
             )

@@ -15,7 +15,10 @@ from ..spec import schema
 from ..spec.versions import NEWEST, Generation
 from . import docs
 from .items import ENUM_MEMBER, FIELD, FUNCTION, INTERFACE, PROPERTY, VALUE, VARIABLE, Completion
-from .locate import Element, Key, Place, classify, lambda_value, module_root, node_at, steps_to, strip_module_function
+from .locate import (
+    Element, Key, Place, classify, lambda_value, module_root, node_at, options_at, site_arguments, steps_to,
+    strip_module_function,
+)
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*$")
 _CHAIN = re.compile(r"((?:[A-Za-z_][A-Za-z0-9_'-]*\.)+)([A-Za-z_][A-Za-z0-9_'-]*)?$")
@@ -155,20 +158,8 @@ def complete(
 # ---------------------------------------------------------------- attribute keys
 
 
-def _options_for(place: Place) -> tuple[tuple[schema.Option, ...], str] | None:
-    table = {
-        "top": (schema.TOP_LEVEL, ""),
-        "manifest": (schema.MANIFEST, "manifest"),
-        "manifest.exports": (schema.MANIFEST_EXPORTS, "manifest.exports"),
-        "manifest.constraints": (schema.MANIFEST_CONSTRAINTS, "manifest.constraints"),
-        "role": (schema.ROLE, f"roles.{place.role}"),
-        "result": (schema.RESULT, "result"),
-    }
-    return table.get(place.kind)
-
-
 def _keys(request: Request, place: Place, module: ServiceModule | None) -> list[Completion]:
-    found = _options_for(place)
+    found = options_at(place)
     if found is not None:
         options, prefix = found
         items = []
@@ -278,14 +269,6 @@ def _list_values(request: Request, place: Place, quoted: bool, module: ServiceMo
 # ---------------------------------------------------------------- function arguments
 
 
-def _site_arguments(kind: str) -> tuple[schema.Argument, ...]:
-    if kind == "perInstance":
-        return schema.PER_INSTANCE_ARGS
-    if kind == "perMachine":
-        return schema.PER_MACHINE_ARGS
-    return tuple(a for a in schema.MODULE_ARGS if a.name in ("lib", "config", "options", "meta"))
-
-
 def _formals(request: Request, place: Place, module: ServiceModule | None, fallback_kind: str | None = None) -> list[Completion]:
     if place.site is None and fallback_kind is None:
         return []
@@ -300,7 +283,7 @@ def _formals(request: Request, place: Place, module: ServiceModule | None, fallb
         text = request.source.text[line_start : request.offset]
         listed = set(re.findall(r"[A-Za-z_][A-Za-z0-9_'-]*", text.decode("utf-8", "replace")))
     items = []
-    for index, arg in enumerate(_site_arguments(kind)):
+    for index, arg in enumerate(site_arguments(kind)):
         if arg.name in listed and arg.name != request.word:
             continue
         if arg.name.startswith("_") or arg.name == "specialArgs":
@@ -348,7 +331,7 @@ def _selection(request: Request, place: Place, module: ServiceModule | None) -> 
             if len(rest) == 3 and rest[1] == "machines":
                 return [request.item("settings", FIELD, "attrset", "This machine's settings in that role.")]
     if site is not None and site.kind in ("perInstance", "perMachine") and base in formals:
-        arguments = {a.name: a for a in _site_arguments(site.kind)}
+        arguments = {a.name: a for a in site_arguments(site.kind)}
         arg = arguments.get(base)
         if arg is not None and arg.fields and not rest:
             return [request.item(f.name, FIELD, f.type.show(), f.doc) for f in arg.fields if not f.internal]

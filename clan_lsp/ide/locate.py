@@ -276,6 +276,36 @@ def classify(steps: list[Step]) -> Place:
     return Place(state, tuple(path), role, interface, site, predicate)
 
 
+def options_at(place: "Place") -> tuple[tuple, str] | None:
+    """The spec options that are the keys at a place, and their path prefix."""
+    from ..spec import schema
+
+    if place.kind == "result":
+        prefix = f"roles.{place.role}.perInstance" if place.site and place.site.kind == "perInstance" and place.role else "perMachine"
+        return schema.RESULT, prefix
+    table = {
+        "top": (schema.TOP_LEVEL, ""),
+        "manifest": (schema.MANIFEST, "manifest"),
+        "manifest.exports": (schema.MANIFEST_EXPORTS, "manifest.exports"),
+        "manifest.constraints": (schema.MANIFEST_CONSTRAINTS, "manifest.constraints"),
+        "role": (schema.ROLE, f"roles.{place.role}"),
+    }
+    return table.get(place.kind)
+
+
+def site_arguments(kind: str) -> tuple:
+    """What clan passes to a function of this kind."""
+    from ..spec import schema
+
+    if kind == "perInstance":
+        return schema.PER_INSTANCE_ARGS
+    if kind == "perMachine":
+        return schema.PER_MACHINE_ARGS
+    if kind == "interface":
+        return tuple(a for a in schema.MODULE_ARGS if a.name in ("lib", "config", "options", "meta"))
+    return schema.MODULE_ARGS
+
+
 def _result_key(name: str) -> str:
     if name == "exports":
         return "exports-attr"

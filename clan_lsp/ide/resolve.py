@@ -13,7 +13,8 @@ from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..syntax import Node
 from .locate import (
-    Place, Scope, binder_of, classify, module_root, node_at, steps_to, strip_module_function,
+    Place, Scope, binder_of, classify, module_root, node_at, options_at, site_arguments, steps_to,
+    strip_module_function,
 )
 
 
@@ -44,16 +45,6 @@ def _steps(source: SourceFile, modules: list[ServiceModule], node: Node, offset:
     return (strip_module_function(steps, root) if reached else None), module
 
 
-_CONTAINERS = {
-    "top": (schema.TOP_LEVEL, ""),
-    "manifest": (schema.MANIFEST, "manifest"),
-    "manifest.exports": (schema.MANIFEST_EXPORTS, "manifest.exports"),
-    "manifest.constraints": (schema.MANIFEST_CONSTRAINTS, "manifest.constraints"),
-    "role": (schema.ROLE, "roles.<role>"),
-    "result": (schema.RESULT, "result"),
-}
-
-
 def resolve(source: SourceFile, modules: list[ServiceModule], offset: int) -> Target | None:
     node = node_at(source, offset, prefer_right=True)
     if node.type not in ("identifier", "string_fragment"):
@@ -82,14 +73,12 @@ def _binding_key(source: SourceFile, modules: list[ServiceModule], node: Node, n
     if steps is None:
         return None
     place = classify(steps)
-    if place.kind in _CONTAINERS:
-        options, prefix = _CONTAINERS[place.kind]
+    found = options_at(place)
+    if found is not None:
+        options, prefix = found
         option = schema.find(options, name)
         if option is not None:
-            if place.kind == "result":
-                prefix = f"roles.{place.role}.perInstance" if place.site and place.site.kind == "perInstance" and place.role else "perMachine"
-            path = f"{prefix}.{name}".replace("<role>", place.role or "<role>") if prefix else name
-            return Target("option", name, node, path, option=option, module=module)
+            return Target("option", name, node, f"{prefix}.{name}" if prefix else name, option=option, module=module)
     if place.kind == "roles":
         return Target("role", name, node, role=name, module=module)
     if place.kind == "export-value":
@@ -132,8 +121,7 @@ def _formal(source: SourceFile, modules: list[ServiceModule], node: Node, name: 
 
 
 def _argument(site_kind: str, name: str) -> schema.Argument | None:
-    table = {"perInstance": schema.PER_INSTANCE_ARGS, "perMachine": schema.PER_MACHINE_ARGS}.get(site_kind, schema.MODULE_ARGS)
-    return next((a for a in table if a.name == name), None)
+    return next((a for a in site_arguments(site_kind) if a.name == name), None)
 
 
 def _variable(source: SourceFile, modules: list[ServiceModule], node: Node, name: str) -> Target | None:
