@@ -116,6 +116,7 @@ def analyze(
     files: Files,
     generation: Generation = NEWEST,
     find_importer: bool = True,
+    workspace=None,
 ) -> FileReport:
     """Findings for one file: syntax, and every rule over the services it is part of."""
     report = FileReport(source.path)
@@ -130,7 +131,14 @@ def analyze(
     report.is_service_file = bool(modules)
     broken = [e for e in report.findings if e.code == "syntax-error"]
     for module in modules:
-        for finding in run_rules(module, generation):
+        for finding in run_rules(module, generation, workspace=workspace):
+            if broken and _unreliable(finding, broken):
+                continue
+            report.findings.append(finding)
+    if workspace is not None and source.path is not None and source.path in workspace.inventory_paths():
+        from .checks.inventory import run_inventory_rules
+
+        for finding in run_inventory_rules(workspace, generation, source.path):
             if broken and _unreliable(finding, broken):
                 continue
             report.findings.append(finding)

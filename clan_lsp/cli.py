@@ -13,6 +13,7 @@ from .analysis import MAX_FILE_BYTES, Files, analyze
 from .checks import ERROR, Finding
 from .spec.versions import Generation
 from .syntax import UTF32, LineIndex
+from .workspace import WorkspaceIndex
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -40,6 +41,28 @@ def _collect(paths: Sequence[str], problems: list[str]) -> list[str]:
     return files
 
 
+def _roots(paths: Sequence[str]) -> list[str]:
+    """Where the workspace is: folders as given; for a file, the nearest folder with flake.nix."""
+    roots = []
+    for path in paths:
+        if os.path.isdir(path):
+            roots.append(path)
+        elif os.path.isfile(path):
+            folder = os.path.dirname(os.path.abspath(path))
+            probe = folder
+            while True:
+                if os.path.exists(os.path.join(probe, "flake.nix")):
+                    folder = probe
+                    break
+                parent = os.path.dirname(probe)
+                if parent == probe:
+                    break
+                probe = parent
+            roots.append(folder)
+    # as given: the index must name files as the check does, so both share one parse
+    return list(dict.fromkeys(roots))
+
+
 def _read_problem(path: str) -> tuple[bytes | None, str | None]:
     try:
         size = os.path.getsize(path)
@@ -60,6 +83,9 @@ def check(paths: Sequence[str], output_format: str = "text", generation: Generat
     problems: list[str] = []
     targets = _collect(paths, problems)
     files = Files()
+    workspace = WorkspaceIndex.build(_roots(paths), files)
+    if generation.date is None and workspace.clan_date:
+        generation = Generation(workspace.clan_date)
     findings: list[Finding] = []
     texts: dict[str, bytes] = {}
     unreadable = bool(problems)
@@ -75,7 +101,7 @@ def check(paths: Sequence[str], output_format: str = "text", generation: Generat
             unreadable = True
             continue
         texts[path] = data  # type: ignore[assignment]
-        report = analyze(source, files, generation, find_importer=len(targets) == 1)
+        report = analyze(source, files, generation, find_importer=len(targets) == 1, workspace=workspace)
         findings.extend(report.findings)
     unique: dict[tuple, Finding] = {}
     for finding in findings:

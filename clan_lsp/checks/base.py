@@ -73,6 +73,7 @@ class Context:
     module: ServiceModule
     generation: Generation = NEWEST
     rule: Rule | None = None
+    workspace: object | None = None  # a WorkspaceIndex when the workspace is known
     findings: list[Finding] = field(default_factory=list)
 
     def report(
@@ -137,9 +138,9 @@ def rename_fixes(node: Node | None, name: str, candidates: Iterable[str], quote:
     return tuple(fixes)
 
 
-def run_rules(module: ServiceModule, generation: Generation = NEWEST, only: Iterable[str] | None = None) -> list[Finding]:
+def run_rules(module: ServiceModule, generation: Generation = NEWEST, only: Iterable[str] | None = None, workspace: object | None = None) -> list[Finding]:
     wanted = set(only) if only is not None else None
-    context = Context(module, generation)
+    context = Context(module, generation, workspace=workspace)
     for registered in RULES:
         if wanted is not None and registered.code not in wanted:
             continue

@@ -78,7 +78,18 @@ def declared_out(ctx: Context) -> tuple[list[str] | None, list[tuple[ServiceModu
 
 
 def _interfaces(ctx: Context) -> dict[str, schema.ExportInterface]:
-    return {i.name: i for i in schema.EXPORT_INTERFACES if ctx.generation.has(i.since)}
+    """Core interfaces of this generation, and the ones the workspace declares."""
+    found = {i.name: i for i in schema.EXPORT_INTERFACES if ctx.generation.has(i.since)}
+    if ctx.workspace is not None:
+        for name, declared in ctx.workspace.interface_specs().items():
+            found.setdefault(name, declared)
+    return found
+
+
+def _workspace_is_definitive(ctx: Context) -> bool:
+    """The workspace holds a clan configuration, so an undeclared interface is really missing."""
+    index = ctx.workspace
+    return index is not None and bool(index.modules or index.inventories or index.interfaces)
 
 
 def is_empty_value(value: Value | None) -> bool:
@@ -95,11 +106,12 @@ def unknown_interface(ctx: Context) -> None:
         if item.text in interfaces:
             continue
         close = did_you_mean(item.text, interfaces)
-        if close:
+        if close or _workspace_is_definitive(ctx):
             ctx.report(
                 item.node,
                 f"Export interface: '{item.text}' doesn't exist.{close} Available export interfaces: "
-                + ", ".join(sorted(interfaces)),
+                + ", ".join(sorted(interfaces))
+                + (f". Declare it in `clan.exportInterfaces.{item.text}`, or remove it from 'manifest.exports.out'." if not close else ""),
                 source=part.source,
                 severity=ERROR if writes_exports else WARNING,
                 fixes=rename_fixes(item.node, item.text, interfaces, quote=True),
@@ -205,8 +217,8 @@ def export_interfaces(ctx: Context) -> None:
                     )
                     continue
                 interface = interfaces.get(iface)
-                if interface is None:
-                    continue  # a custom interface: its fields are declared elsewhere
+                if interface is None or interface.open_fields:
+                    continue  # not known here, or its fields are not all readable
                 field_value = value.get(iface)
                 if field_value is None:
                     continue

@@ -523,3 +523,48 @@ def find(options: tuple[Option, ...], name: str) -> Option | None:
 
 def names(options: tuple[Option, ...], include_internal: bool = False) -> list[str]:
     return [o.name for o in options if include_internal or not o.internal]
+
+# ---------------------------------------------------------------- clan-core's own services
+
+# The services clan-core provides (clan.modules of clan-core @ 2026-08-22) and their roles.
+# `module.input = null` resolves here. Older and newer clan-core may differ, so a name
+# missing here is a warning, never an error.
+CLAN_CORE_SNAPSHOT = "2026-08-22"
+CLAN_CORE_SERVICES: dict[str, tuple[str, ...]] = {
+    "admin": ("default",),
+    "borgbackup": ("client", "server"),
+    "certificates": ("ca", "default"),
+    "data-mesher": ("admin", "bootstrap", "default", "peer", "signer"),
+    "dm-dns": ("default", "push"),
+    "dyndns": ("default",),
+    "emergency-access": ("default",),
+    "garage": ("default",),
+    "hello-world": ("evening", "morning"),
+    "importer": ("default",),
+    "installer": ("iso",),
+    "internet": ("default",),
+    "kde": ("default",),
+    "localbackup": ("default",),
+    "matrix-synapse": ("default",),
+    "monitoring": ("client", "server"),
+    "mycelium": ("peer",),
+    "ncps": ("client", "server"),
+    "p2p-ssh-iroh": ("server",),
+    "packages": ("default",),
+    "pki": ("default",),
+    "sshd": ("client", "server"),
+    "syncthing": ("peer",),
+    "tor": ("client", "server"),
+    "trusted-nix-caches": ("default",),
+    "users": ("default",),
+    "wifi": ("default",),
+    "wireguard": ("controller", "peer"),
+    "yggdrasil": ("default",),
+    "zerotier": ("controller", "moon", "peer"),
+}
+CLAN_CORE_DEPRECATED = ("coredns",)
+
+INVENTORY_SERVICES_REMOVED = (
+    "The `inventory.services` option has been removed. Use `inventory.instances` instead. "
+    "See: https://clan.lol/docs/guides/migrations/migrate-inventory-services"
+)

@@ -1,0 +1,315 @@
+"""Inventory rules: instances checked against the modules they use (needs the workspace).
+
+These look at a clan configuration rather than a service module, so they run over the
+workspace index; each still is a small named rule with a stable code.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from ..model import AttrSet, Null, ServiceModule, SourceFile, Str, Value
+from ..model.interface import interface_body, role_names, role_options
+from ..spec import schema
+from ..spec.versions import NEWEST, Generation
+from ..syntax import Node
+from ..workspace.index import InstanceDecl, WorkspaceIndex, parse_type
+from .base import ERROR, WARNING, Finding, did_you_mean, rename_fixes
+from .literals import mismatches
+
+INSTANCE_KEYS = ("module", "roles")
+ROLE_KEYS = ("machines", "tags", "settings", "extraModules")
+
+
+@dataclass
+class InventoryContext:
+    index: WorkspaceIndex
+    generation: Generation = NEWEST
+    code: str = ""
+    severity: str = ERROR
+    catalogue: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    def report(self, source: SourceFile, node: Node | None, message: str, *, severity: str | None = None, fixes=()) -> None:
+        if node is None:
+            return
+        self.findings.append(
+            Finding(self.code, severity or self.severity, node.start_byte, node.end_byte, message, source.path, tuple(fixes), self.catalogue)
+        )
+
+
+@dataclass(frozen=True)
+class InventoryRule:
+    code: str
+    severity: str
+    catalogue: str | None
+    summary: str
+    run: Callable[[InventoryContext], None]
+
+
+INVENTORY_RULES: list[InventoryRule] = []
+
+
+def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str):
+    def register(function):
+        INVENTORY_RULES.append(InventoryRule(code, severity, catalogue, summary, function))
+        return function
+
+    return register
+
+
+def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
+    """Every inventory finding of the workspace (computed once per index and generation)."""
+    cache = index._inventory_findings
+    if generation not in cache:
+        context = InventoryContext(index, generation)
+        for registered in INVENTORY_RULES:
+            context.code, context.severity, context.catalogue = registered.code, registered.severity, registered.catalogue
+            registered.run(context)
+        cache[generation] = context.findings
+    findings = cache[generation]
+    if path is not None:
+        return [f for f in findings if f.path == path]
+    return findings
+
+
+# ---------------------------------------------------------------- resolving an instance's module
+
+
+@dataclass
+class Resolved:
+    name: str
+    input: str | None
+    name_node: Node | None
+    module: ServiceModule | None = None  # a module of this workspace
+    roles: tuple[str, ...] | None = None  # role names, when known
+    label: str = ""
+
+
+def _text(value: Value | None) -> str | None:
+    return value.text if isinstance(value, Str) else None
+
+
+def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved | None:
+    module = instance.value.get("module")
+    name, name_node, module_input = instance.name, instance.key_node, None
+    if module is not None:
+        if not isinstance(module, AttrSet) or module.dynamic:
+            return None
+        name_value = module.get("name")
+        if name_value is not None:
+            if _text(name_value) is None:
+                return None
+            name, name_node = name_value.text, name_value.node
+        input_value = module.get("input")
+        if input_value is not None and not isinstance(input_value, Null):
+            if _text(input_value) is None:
+                return None
+            module_input = input_value.text
+    resolved = Resolved(name, module_input, name_node)
+    if module_input == "self":
+        found = index.module(name)
+        if found is not None:
+            resolved.module = found
+            if not found.is_dynamic() and all(isinstance(p.effective().get("roles"), (AttrSet, type(None))) for p in found.parts()):
+                if not any(isinstance(p.effective().get("roles"), AttrSet) and p.effective().get("roles").dynamic for p in found.parts()):
+                    resolved.roles = tuple(r for r, _, _ in role_names(found))
+            manifest = found.values("manifest", "name")
+            resolved.label = _text(manifest[0]) if manifest else name
+            return resolved
+        core = name[len("@clan/") :] if name.startswith("@clan/") else None
+        if core in schema.CLAN_CORE_SERVICES:  # clan-core's test clans alias its services
+            resolved.roles = schema.CLAN_CORE_SERVICES[core]
+            resolved.label = core
+        return resolved
+    if module_input is None and name in schema.CLAN_CORE_SERVICES:
+        resolved.roles = schema.CLAN_CORE_SERVICES[name]
+        resolved.label = name
+    return resolved
+
+
+# ---------------------------------------------------------------- rules
+
+
+@inventory_rule("module-not-found", WARNING, "E29", "An instance's module cannot be found (clan's words; a warning, as the whole flake is not visible)")
+def module_not_found(ctx: InventoryContext) -> None:
+    for instance in ctx.index.instances:
+        resolved = resolve_instance(ctx.index, instance)
+        if resolved is None or resolved.roles is not None or resolved.module is not None:
+            continue
+        if resolved.input is None:
+            if resolved.name in schema.CLAN_CORE_DEPRECATED:
+                message = f"clan-core's '{resolved.name}' service is a deprecated stub: it only throws migration instructions."
+            else:
+                message = (
+                    f"clan-core doesn't provide clan-module with name '{resolved.name}' (as of clan-core "
+                    f"{schema.CLAN_CORE_SNAPSHOT}).{did_you_mean(resolved.name, schema.CLAN_CORE_SERVICES)} "
+                    "Set `module.input = \"self\"` if the module is defined in your own flake."
+                )
+            ctx.report(instance.source, resolved.name_node, message, fixes=rename_fixes(resolved.name_node, resolved.name, schema.CLAN_CORE_SERVICES, quote=True) if resolved.name_node is not None and resolved.name_node.type == "string_expression" else ())
+        elif resolved.input == "self" and not resolved.name.startswith("@clan/"):
+            ctx.report(
+                instance.source,
+                resolved.name_node,
+                f"flake input 'self' doesn't provide clan-module with name '{resolved.name}'."
+                f"{did_you_mean(resolved.name, ctx.index.modules)} (No `clan.modules.{resolved.name}` in this workspace.)",
+            )
+
+
+@inventory_rule("unknown-role", ERROR, "E2", "An instance uses a role its module does not define")
+def unknown_role(ctx: InventoryContext) -> None:
+    for instance in ctx.index.instances:
+        roles = instance.value.get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        resolved = resolve_instance(ctx.index, instance)
+        if resolved is None or resolved.roles is None:
+            continue
+        used = roles.names()
+        unknown = [r for r in used if r not in resolved.roles]
+        for role in unknown:
+            key = roles.key_nodes(role)[0]
+            ctx.report(
+                instance.source,
+                key,
+                f"Instance: 'instances.{instance.name}' uses the following roles: {json.dumps(used)} But the "
+                f"clan-service module '{resolved.label}' only defines roles: {json.dumps(sorted(resolved.roles))}."
+                f"{did_you_mean(role, resolved.roles)}",
+                fixes=rename_fixes(key, role, resolved.roles),
+            )
+
+
+@inventory_rule("unknown-inventory-option", ERROR, "E8", "A key that is not an option of an instance or an instance role")
+def unknown_inventory_option(ctx: InventoryContext) -> None:
+    for instance in ctx.index.instances:
+        for name in instance.value.names():
+            if name not in INSTANCE_KEYS:
+                key = instance.value.key_nodes(name)[0]
+                ctx.report(instance.source, key, f"The option `inventory.instances.{instance.name}.{name}` does not exist.{did_you_mean(name, INSTANCE_KEYS)}", fixes=rename_fixes(key, name, INSTANCE_KEYS))
+        roles = instance.value.get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        for role in roles.names():
+            value = roles.get(role)
+            if not isinstance(value, AttrSet):
+                continue
+            for name in value.names():
+                if name not in ROLE_KEYS:
+                    key = value.key_nodes(name)[0]
+                    ctx.report(instance.source, key, f"The option `inventory.instances.{instance.name}.roles.{role}.{name}` does not exist.{did_you_mean(name, ROLE_KEYS)}", fixes=rename_fixes(key, name, ROLE_KEYS))
+
+
+@inventory_rule("unknown-machine", WARNING, None, "A machine in an instance that is not in inventory.machines (clan silently ignores it)")
+def unknown_machine(ctx: InventoryContext) -> None:
+    for instance in ctx.index.instances:
+        if instance.machines is None:
+            continue
+        known = instance.machines.names()
+        roles = instance.value.get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        for role in roles.names():
+            machines = roles.path(role, "machines")
+            if not isinstance(machines, AttrSet):
+                continue
+            for machine in machines.names():
+                if machine in known:
+                    continue
+                key = machines.key_nodes(machine)[0]
+                ctx.report(
+                    instance.source,
+                    key,
+                    f"Machine '{machine}' is not in `inventory.machines`: clan silently ignores it, so "
+                    f"instance '{instance.name}' does nothing on it.{did_you_mean(machine, known)}",
+                )
+
+
+@inventory_rule("inventory-modules", WARNING, None, "`inventory.modules` has no effect")
+def inventory_modules(ctx: InventoryContext) -> None:
+    for inventory in ctx.index.inventories:
+        for key in inventory.value.key_nodes("modules")[:1]:
+            ctx.report(inventory.source, key, "`inventory.modules` has no effect: clan discards its value. Register services in `clan.modules` instead.")
+
+
+@inventory_rule("inventory-services", ERROR, "E30", "`inventory.services` was removed")
+def inventory_services(ctx: InventoryContext) -> None:
+    for inventory in ctx.index.inventories:
+        for key in inventory.value.key_nodes("services")[:1]:
+            ctx.report(inventory.source, key, schema.INVENTORY_SERVICES_REMOVED)
+
+
+def _settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[str, str, Value]]:
+    """(role, where, settings value) at role, machine and tag level."""
+    for role in roles.names():
+        value = roles.get(role)
+        if not isinstance(value, AttrSet):
+            continue
+        settings = value.get("settings")
+        if settings is not None:
+            yield role, f"roles.{role}.settings", settings
+        machines = value.get("machines")
+        if isinstance(machines, AttrSet):
+            for machine in machines.names():
+                found = machines.path(machine, "settings")
+                if found is not None:
+                    yield role, f"roles.{role}.machines.{machine}.settings", found
+        tags = value.get("tags")
+        if isinstance(tags, AttrSet):
+            for tag in tags.names():
+                found = tags.path(tag, "settings")
+                if found is not None:
+                    yield role, f"roles.{role}.tags.{tag}.settings", found
+
+
+def _closed_interface(module: ServiceModule, role: str) -> bool:
+    """Whether a role's interface declares every option statically (no freeform, no imports)."""
+    for part in module.parts():
+        roles = part.effective().get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        if roles.has(role) and roles.get(role) is not None:
+            body = interface_body(roles.get(role))
+            role_value = roles.get(role)
+            if isinstance(role_value, AttrSet) and role_value.has("interface") and body is None:
+                return False
+            if body is not None:
+                options = body.get("options")
+                if body.dynamic or body.has("imports") or body.has("freeformType") or (options is not None and (not isinstance(options, AttrSet) or options.dynamic)):
+                    return False
+    return not module.is_dynamic()
+
+
+@inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")
+def unknown_setting(ctx: InventoryContext) -> None:
+    for instance in ctx.index.instances:
+        roles = instance.value.get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        resolved = resolve_instance(ctx.index, instance)
+        if resolved is None or resolved.module is None:
+            continue
+        for role, where, settings in _settings_sites(instance, roles):
+            if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
+                continue
+            options = {o.name: o for o in role_options(resolved.module, role)}
+            closed = _closed_interface(resolved.module, role)
+            for name in settings.names():
+                key = settings.key_nodes(name)[0]
+                option = options.get(name)
+                if option is None:
+                    if closed:
+                        ctx.report(
+                            instance.source,
+                            key,
+                            f"The option `{instance.name}.{where}.{name}` does not exist: role '{role}' of "
+                            f"'{resolved.label}' declares {', '.join(options) or 'no settings'}.{did_you_mean(name, options)}",
+                            fixes=rename_fixes(key, name, options),
+                        )
+                    continue
+                value = settings.get(name)
+                if value is None or not option.type_text:
+                    continue
+                for mismatch in mismatches(value, parse_type(option.type_text), f"{instance.name}.{where}.{name}"):
+                    ctx.report(instance.source, mismatch.node, mismatch.message)

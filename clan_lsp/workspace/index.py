@@ -1,0 +1,360 @@
+"""An index of what a workspace declares across files.
+
+- `clan.exportInterfaces.<name>` (also under `flake.clan`): custom export interfaces,
+  their fields, types, defaults and descriptions;
+- `clan.modules.<name>`: registered services (a file, or a module written inline);
+- `inventory.instances` and `inventory.machines` wherever a clan is configured;
+- the clan-core the workspace pins (flake.lock), to check against that generation.
+
+Built from the model, so every way Nix writes these is understood; nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterator
+
+from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
+from ..model.service import _module_from, attach_imports, peel_functions, resolve_path
+from ..spec import schema
+from ..spec import types as t
+from ..syntax import Node
+
+_TRIGGERS = (b"exportInterfaces", b"modules", b"inventory")
+_SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
+MAX_FILES = 5000
+
+
+@dataclass
+class FieldDecl:
+    name: str
+    key_node: Node | None
+    type_text: str | None = None
+    nix_type: t.NixType = field(default_factory=t.NixType)
+    default_text: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class InterfaceDecl:
+    name: str
+    source: SourceFile
+    key_node: Node | None
+    fields: dict[str, FieldDecl] = field(default_factory=dict)
+    open: bool = False  # some fields could not be read statically
+
+    def as_spec(self) -> schema.ExportInterface:
+        options = tuple(
+            schema.Option(f.name, f.nix_type, f.description or "", default=f.default_text) for f in self.fields.values()
+        )
+        return schema.ExportInterface(self.name, f"Declared in {self.source.path}.", options, since="", open_fields=self.open)
+
+
+@dataclass
+class ModuleRegistration:
+    name: str
+    source: SourceFile
+    key_node: Node | None
+    path: str | None = None  # the file it registers
+    inline: ServiceModule | None = None
+
+
+@dataclass
+class InstanceDecl:
+    name: str
+    source: SourceFile
+    key_node: Node | None
+    value: AttrSet
+    machines: AttrSet | None  # the same clan's inventory.machines, when known
+
+
+@dataclass
+class InventoryDecl:
+    source: SourceFile
+    value: AttrSet
+    key_node: Node | None
+
+
+class WorkspaceIndex:
+    def __init__(self, roots: list[str], files) -> None:
+        self.roots = list(roots)
+        self.files = files
+        self.interfaces: dict[str, InterfaceDecl] = {}
+        self.modules: dict[str, ModuleRegistration] = {}
+        self.instances: list[InstanceDecl] = []
+        self.inventories: list[InventoryDecl] = []
+        self.indexed: list[str] = []
+        self.clan_date: str | None = None
+        self._modules_cache: dict[str, ServiceModule | None] = {}
+        self._inventory_findings: dict = {}
+
+    # -- building
+
+    @classmethod
+    def build(cls, roots: list[str], files) -> "WorkspaceIndex":
+        index = cls(roots, files)
+        for path in index._nix_files():
+            source = files.load(path)
+            if source is None or not any(trigger in source.text for trigger in _TRIGGERS):
+                continue
+            index.indexed.append(path)
+            index.add(source)
+        for root in index.roots:
+            date = clan_core_date(os.path.join(root, "flake.lock"))
+            if date:
+                index.clan_date = date
+                break
+        return index
+
+    def _nix_files(self) -> Iterator[str]:
+        count = 0
+        for root in self.roots:
+            for directory, subdirs, names in os.walk(root):
+                subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS and not d.startswith("."))
+                for name in sorted(names):
+                    if name.endswith(".nix"):
+                        count += 1
+                        if count > MAX_FILES:
+                            return
+                        yield os.path.join(directory, name)
+
+    def add(self, source: SourceFile) -> None:
+        body, _, _ = peel_functions(source.value)
+        if not isinstance(body, AttrSet):
+            return
+        for trail, attrs in _walk(body):
+            if "clan" in trail or trail[-1:] == ("inventory",) or not trail:
+                self._collect(source, trail, attrs)
+
+    def _collect(self, source: SourceFile, trail: tuple[str, ...], attrs: AttrSet) -> None:
+        interfaces = attrs.get("exportInterfaces")
+        if isinstance(interfaces, AttrSet) and ("clan" in trail):
+            for name in interfaces.names():
+                keys = interfaces.key_nodes(name)
+                self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
+        modules = attrs.get("modules")
+        if isinstance(modules, AttrSet) and trail[-1:] == ("clan",):
+            for name in modules.names():
+                keys = modules.key_nodes(name)
+                value = modules.get(name)
+                registration = ModuleRegistration(name, source, keys[0] if keys else None)
+                target = _import_target(value)
+                if isinstance(target, PathValue):
+                    registration.path = resolve_path(source.path, target.text)
+                elif value is not None:
+                    module = _module_from(value, source, "inline", name)
+                    if module is not None:
+                        attach_imports(module, self.files.load)
+                        registration.inline = module
+                self.modules.setdefault(name, registration)
+        inventory = attrs.get("inventory") if "clan" in trail or not trail else None
+        if inventory is not None:
+            keys = attrs.key_nodes("inventory")
+            inventory = self._follow(source, inventory)
+            if isinstance(inventory, AttrSet):
+                self._inventory(source, inventory, keys[0] if keys else None)
+
+    def _follow(self, source: SourceFile, value: Value) -> Value:
+        """`inventory = import ./inventory.nix;`"""
+        target = _import_target(value)
+        if isinstance(target, PathValue):
+            path = resolve_path(source.path, target.text)
+            loaded = self.files.load(path) if path else None
+            if loaded is not None:
+                body, _, _ = peel_functions(loaded.value)
+                return body
+        return value
+
+    def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None) -> None:
+        self.inventories.append(InventoryDecl(source, inventory, key))
+        machines = inventory.get("machines")
+        machines = machines if isinstance(machines, AttrSet) and not machines.dynamic else None
+        instances = inventory.get("instances")
+        if not isinstance(instances, AttrSet):
+            return
+        for name in instances.names():
+            value = instances.get(name)
+            keys = instances.key_nodes(name)
+            if isinstance(value, AttrSet):
+                self.instances.append(InstanceDecl(name, source, keys[0] if keys else None, value, machines))
+
+    # -- questions
+
+    def module(self, name: str) -> ServiceModule | None:
+        if name not in self._modules_cache:
+            self._modules_cache[name] = self._load_module(name)
+        return self._modules_cache[name]
+
+    def _load_module(self, name: str) -> ServiceModule | None:
+        registration = self.modules.get(name)
+        if registration is None:
+            return None
+        if registration.inline is not None:
+            return registration.inline
+        if registration.path is None:
+            return None
+        source = self.files.load(registration.path)
+        if source is None:
+            return None
+        from ..model import find_services
+
+        found, _ = find_services(source)
+        if not found:
+            whole = _module_from(source.value, source, "module")
+            found = [whole] if whole is not None else []
+        for module in found:
+            attach_imports(module, self.files.load)
+        return found[0] if found else None
+
+    def inventory_paths(self) -> set[str]:
+        return {i.source.path for i in self.inventories if i.source.path}
+
+    def interface_specs(self) -> dict[str, schema.ExportInterface]:
+        return {name: decl.as_spec() for name, decl in self.interfaces.items()}
+
+
+def _import_target(value: Value | None) -> Value | None:
+    if isinstance(value, Call) and value.name in ("import", "importApply"):
+        return value.arg(0)
+    return value
+
+
+def _walk(body: AttrSet, limit: int = 600) -> Iterator[tuple[tuple[str, ...], AttrSet]]:
+    """(trail, attrset) for the sets near the top of a file, where clan configurations live."""
+    stack: list[tuple[tuple[str, ...], AttrSet]] = [((), body)]
+    seen = 0
+    while stack and seen < limit:
+        trail, attrs = stack.pop()
+        seen += 1
+        yield trail, attrs
+        if len(trail) >= 6:
+            continue
+        for name in attrs.names():
+            if name in ("exportInterfaces", "modules", "inventory", "imports", "options", "roles", "nixosModule"):
+                continue
+            child = attrs.get(name)
+            if isinstance(child, Lambda):
+                child, _, _ = peel_functions(child)
+            if isinstance(child, AttrSet):
+                stack.append((trail + (name,), child))
+
+
+def _interface(name: str, value: Value | None, source: SourceFile, key: Node | None) -> InterfaceDecl:
+    decl = InterfaceDecl(name, source, key)
+    if isinstance(value, Lambda):
+        value = value.body
+    if isinstance(value, Call) and value.name in ("mkForce", "mkDefault"):
+        value = value.arg(len(value.arg_thunks) - 1)
+    if not isinstance(value, AttrSet):
+        decl.open = True
+        return decl
+    options = value.get("options")
+    if not isinstance(options, AttrSet) or options.dynamic or value.has("imports") or value.has("freeformType"):
+        decl.open = True
+    if not isinstance(options, AttrSet):
+        return decl
+    for field_name in options.names():
+        keys = options.key_nodes(field_name)
+        decl.fields[field_name] = _field(field_name, options.get(field_name), source, keys[0] if keys else None)
+    return decl
+
+
+def _field(name: str, value: Value | None, source: SourceFile, key: Node | None) -> FieldDecl:
+    decl = FieldDecl(name, key)
+    if isinstance(value, Call) and value.name == "mkOption":
+        spec = value.arg(0)
+        if isinstance(spec, AttrSet):
+            for attr, slot in (("type", "type_text"), ("default", "default_text")):
+                defs = spec.defs(attr)
+                if defs and defs[0].thunk.node is not None:
+                    node = defs[0].thunk.node
+                    setattr(decl, slot, source.text[node.start_byte : node.end_byte].decode("utf-8", "replace"))
+            description = spec.get("description")
+            if isinstance(description, Str):
+                decl.description = description.text
+    if decl.type_text:
+        decl.nix_type = parse_type(decl.type_text)
+    return decl
+
+
+_TOKEN = re.compile(r"\(|\)|\[|\]|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_.'-]*|\S")
+
+
+def parse_type(text: str) -> t.NixType:
+    """`lib.types.listOf lib.types.str` -> ListOf(Str). Anything unfamiliar is ANY."""
+    tokens = [tok for tok in _TOKEN.findall(text)]
+    position = 0
+
+    def name(token: str) -> str:
+        for prefix in ("lib.types.", "types."):
+            if token.startswith(prefix):
+                return token[len(prefix) :]
+        return token
+
+    def parse() -> t.NixType:
+        nonlocal position
+        if position >= len(tokens):
+            return t.ANY
+        token = tokens[position]
+        position += 1
+        if token == "(":
+            inner = parse()
+            if position < len(tokens) and tokens[position] == ")":
+                position += 1
+            return inner
+        simple = {
+            "str": t.STR, "nonEmptyStr": t.STR, "singleLineStr": t.STR, "int": t.INT, "bool": t.BOOL,
+            "port": t.PORT, "float": t.FLOAT, "path": t.PATH, "ints.positive": t.POSITIVE,
+            "ints.unsigned": t.UNSIGNED,
+        }
+        kind = name(token)
+        if kind in simple:
+            return simple[kind]
+        if kind in ("listOf", "attrsOf", "lazyAttrsOf", "nullOr"):
+            inner = parse()
+            if kind == "listOf":
+                return t.ListOf(inner)
+            if kind == "nullOr":
+                return t.NullOr(inner)
+            return t.AttrsOf(inner, lazy=kind == "lazyAttrsOf")
+        if kind == "enum" and position < len(tokens) and tokens[position] == "[":
+            values = []
+            position += 1
+            while position < len(tokens) and tokens[position] != "]":
+                if tokens[position].startswith('"'):
+                    values.append(tokens[position][1:-1])
+                else:
+                    values = None  # type: ignore[assignment]
+                    break
+                position += 1
+            position += 1
+            return t.Enum(tuple(values)) if values else t.ANY
+        return t.ANY
+
+    try:
+        return parse()
+    except Exception:  # noqa: BLE001 - a type we cannot read is any type
+        return t.ANY
+
+
+def clan_core_date(lock_path: str) -> str | None:
+    """The date of the clan-core a flake.lock pins (its lastModified), as YYYY-MM-DD."""
+    try:
+        with open(lock_path, encoding="utf-8") as handle:
+            lock = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    for name, node in (lock.get("nodes") or {}).items():
+        original = node.get("original") or {}
+        locked = node.get("locked") or {}
+        names = [name, str(original.get("repo", "")), str(original.get("url", "")), str(locked.get("url", ""))]
+        if not any(n == "clan-core" or n.endswith("/clan-core") or "clan-core" in n.split("/")[-1] for n in names):
+            continue
+        modified = locked.get("lastModified")
+        if isinstance(modified, int):
+            return datetime.fromtimestamp(modified, tz=timezone.utc).strftime("%Y-%m-%d")
+    return None
