@@ -27,6 +27,7 @@ from pathlib import Path
 from clan_lsp.model import AttrSet, find_services, load_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+WORKSPACES = Path(__file__).resolve().parent.parent / "workspaces"
 VERDICTS = FIXTURES / "oracle-verdicts.json"
 
 
@@ -82,6 +83,19 @@ def verdict(path: Path, oracle_dir: str, clan_core: str, nixpkgs_lib: str) -> di
     return {"accepted": accepted, "instances": instances, "clan_says": message[:400]}
 
 
+def workspace_verdict(folder: Path, oracle_dir: str, clan_core: str, nixpkgs_lib: str) -> dict:
+    """A whole fixture clan: flake-parts/default.nix holds `flake.clan`; machines are built."""
+    command = [
+        "nix-instantiate", "--eval", "--strict", "--json", f"{oracle_dir}/workspace.nix",
+        "--arg", "libPath", nixpkgs_lib, "--arg", "clanCore", clan_core, "--arg", "directory", str(folder),
+        "--arg", "clanFile", str(folder / "flake-parts/default.nix"), "--arg", "clanAttrPath", '[ "flake" "clan" ]',
+        "--arg", "forceNixos", "true",
+    ]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    lines = [l.strip() for l in run.stderr.splitlines() if "error:" in l]
+    return {"accepted": run.returncode == 0, "clan_says": (lines[-1] if lines else "")[:400]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--oracle-dir", required=True)
@@ -92,6 +106,10 @@ def main() -> int:
     for path in sorted(FIXTURES.rglob("*.nix")):
         key = str(path.relative_to(FIXTURES))
         results[key] = verdict(path, options.oracle_dir, options.clan_core, options.nixpkgs_lib)
+        print(("accepts " if results[key]["accepted"] else "REJECTS ") + key, results[key]["clan_says"][:150], file=sys.stderr)
+    for folder in sorted(p for p in WORKSPACES.iterdir() if p.is_dir()):
+        key = f"workspaces/{folder.name}"
+        results[key] = workspace_verdict(folder, options.oracle_dir, options.clan_core, options.nixpkgs_lib)
         print(("accepts " if results[key]["accepted"] else "REJECTS ") + key, results[key]["clan_says"][:150], file=sys.stderr)
     VERDICTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     return 0

@@ -1,0 +1,79 @@
+"""Fixture clans (flake-parts, a custom interface, two services, an inventory).
+
+Each folder under tests/workspaces is a whole clan; `# expect: severity[code]` marks the
+lines where findings are expected, in any of its files. clan's own verdict on each
+folder (tests/oracle/record_verdicts.py, workspace.nix with machines built) is in
+tests/fixtures/oracle-verdicts.json and must agree.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from clan_lsp.analysis import Files, analyze
+from clan_lsp.workspace import WorkspaceIndex, clan_core_date
+
+HERE = Path(__file__).parent
+WORKSPACES = sorted(p for p in (HERE / "workspaces").iterdir() if p.is_dir())
+VERDICTS = json.loads((HERE / "fixtures/oracle-verdicts.json").read_text())
+EXPECT = re.compile(r"# expect: (.+)$")
+
+
+def expected(folder: Path) -> set[tuple[str, int, str]]:
+    marks = set()
+    for path in folder.rglob("*.nix"):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match:
+                marks.add((str(path.relative_to(folder)), number, match.group(1).strip()))
+    return marks
+
+
+def actual(folder: Path) -> set[tuple[str, int, str]]:
+    files = Files()
+    index = WorkspaceIndex.build([str(folder)], files)
+    found = set()
+    for path in sorted(folder.rglob("*.nix")):
+        source = files.load(str(path))
+        for finding in analyze(source, files, workspace=index).findings:
+            where = files.load(finding.path)
+            line = where.tree.line_index.position(finding.start).line + 1
+            found.add((str(Path(finding.path).relative_to(folder)), line, f"{finding.severity}[{finding.code}]"))
+    return found
+
+
+@pytest.mark.parametrize("folder", WORKSPACES, ids=[p.name for p in WORKSPACES])
+def test_workspace_findings(folder: Path) -> None:
+    assert actual(folder) == expected(folder)
+
+
+@pytest.mark.parametrize("folder", WORKSPACES, ids=[p.name for p in WORKSPACES])
+def test_workspace_agrees_with_clan(folder: Path) -> None:
+    verdict = VERDICTS[f"workspaces/{folder.name}"]
+    expects_error = any(mark.startswith("error[") for _, _, mark in expected(folder))
+    assert verdict["accepted"] == (not expects_error), verdict["clan_says"]
+
+
+def test_index_reads_the_clan() -> None:
+    files = Files()
+    index = WorkspaceIndex.build([str(HERE / "workspaces/clean")], files)
+    assert list(index.interfaces) == ["vpn"]
+    vpn = index.interfaces["vpn"]
+    assert {name: f.nix_type.description for name, f in vpn.fields.items()} == {
+        "pubkey": "string",
+        "port": "16 bit unsigned integer; between 0 and 65535 (both inclusive)",
+    }
+    assert sorted(index.modules) == ["hello", "vpn"]
+    assert index.module("hello").body.path("manifest", "name").text == "acme/hello"
+    assert sorted(i.name for i in index.instances) == ["greeting", "office-vpn"]
+
+
+def test_clan_core_date_from_flake_lock(tmp_path: Path) -> None:
+    lock = {"nodes": {"clan-core": {"locked": {"lastModified": 1770000000, "type": "git"}, "original": {"type": "git", "url": "https://git.clan.lol/clan/clan-core"}}, "root": {"inputs": {"clan-core": "clan-core"}}}, "root": "root", "version": 7}
+    (tmp_path / "flake.lock").write_text(json.dumps(lock))
+    assert clan_core_date(str(tmp_path / "flake.lock")) == "2026-02-02"
+    assert clan_core_date(str(tmp_path / "missing.lock")) is None
