@@ -26,6 +26,7 @@ from .analysis import MAX_FILE_BYTES, Files, analyze, services_in
 from .checks import ERROR, INFO, WARNING, Finding
 from .model import ServiceModule, SourceFile, load_source
 from .spec.versions import Generation
+from .workspace import WorkspaceIndex
 from .syntax import UTF16, LineIndex, Position, SyntaxTree
 
 log = logging.getLogger("clan-lsp")
@@ -119,6 +120,48 @@ class ClanLanguageServer(LanguageServer):
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task] = {}
         self.snippets = False
+        self._index: WorkspaceIndex | None = None
+        self.index_dirty = True
+
+    # -- the workspace
+
+    @property
+    def index(self) -> WorkspaceIndex | None:
+        """The workspace index, rebuilt when something it reads changed (open buffers win)."""
+        roots = self.files.roots
+        if not roots:
+            return None
+        if self._index is None or self.index_dirty:
+            started = time.perf_counter()
+            self._index = WorkspaceIndex.build(roots, self.files)
+            self.index_dirty = False
+            log.info("indexed %d files in %.0f ms", len(self._index.indexed), (time.perf_counter() - started) * 1000)
+        return self._index
+
+    def generation(self) -> Generation:
+        if self.settings.clan_date:
+            return Generation(self.settings.clan_date)
+        index = self.index
+        return Generation(index.clan_date if index is not None else None)
+
+    def touched(self, document: Document) -> bool:
+        """Note a change to a document; True when other documents' findings may change too."""
+        index = self._index
+        if index is None:
+            return False
+        if document.path in index.indexed or any(t in document.text for t in (b"exportInterfaces", b"inventory")):
+            self.index_dirty = True
+            return True
+        if any(r.path == document.path for r in index.modules.values()) or document.path in index.inventory_paths():
+            index._modules_cache.clear()
+            index._inventory_findings.clear()
+            return True
+        return False
+
+    def republish_others(self, document: Document) -> None:
+        for other in list(self.documents.values()):
+            if other.uri != document.uri:
+                self.publish(other)
 
     # -- positions
 
@@ -224,7 +267,7 @@ class ClanLanguageServer(LanguageServer):
                     code="file-too-large",
                 )
             ]
-        report = analyze(self.source(document), self.files, Generation(self.settings.clan_date))
+        report = analyze(self.source(document), self.files, self.generation(), workspace=self.index)
         document._modules = report.services
         document.findings = report.findings
         result = []
@@ -266,6 +309,8 @@ class ClanLanguageServer(LanguageServer):
                 current = self.documents.get(uri)
                 if current is not None:
                     self.publish(current)
+                    if self.touched(current):
+                        self.republish_others(current)
             except asyncio.CancelledError:
                 pass
             except Exception:  # noqa: BLE001 - the server must stay up
@@ -322,6 +367,33 @@ def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfig
         ls.publish(document)
 
 
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+@safe()
+def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+    ls.index_dirty = True
+    for document in ls.documents.values():
+        ls.publish(document)
+
+
+@server.feature(lsp.WORKSPACE_SYMBOL)
+@safe(list)
+def workspace_symbol(ls: ClanLanguageServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.WorkspaceSymbol]:
+    index = ls.index
+    if index is None:
+        return []
+    result = []
+    for symbol in ide.workspace_symbols(index, params.query):
+        result.append(
+            lsp.WorkspaceSymbol(
+                name=symbol.name,
+                kind=SYMBOL_KIND.get(symbol.kind, lsp.SymbolKind.Module),
+                location=lsp.Location(from_fs_path(symbol.path) or symbol.path, ls.to_range(symbol.path, symbol.start, symbol.end)),
+                container_name=symbol.detail or None,
+            )
+        )
+    return result
+
+
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 @safe()
 def did_open(ls: ClanLanguageServer, params: lsp.DidOpenTextDocumentParams) -> None:
@@ -375,7 +447,7 @@ def completion(ls: ClanLanguageServer, params: lsp.CompletionParams) -> lsp.Comp
     if document is None:
         return lsp.CompletionList(is_incomplete=False, items=[])
     offset = ls.offset(document, params.position)
-    found = ide.complete(ls.source(document), ls.modules(document), offset, Generation(ls.settings.clan_date), ls.snippets)
+    found = ide.complete(ls.source(document), ls.modules(document), offset, ls.generation(), ls.snippets, workspace=ls.index)
     items = []
     for item in found:
         text = item.insert_text if item.insert_text is not None else item.label
@@ -404,7 +476,7 @@ def hover(ls: ClanLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    found = ide.hover(ls.source(document), ls.modules(document), ls.offset(document, params.position))
+    found = ide.hover(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index)
     if found is None:
         return None
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found.markdown), ls.to_range(document.path, found.start, found.end))
@@ -420,7 +492,7 @@ def definition(ls: ClanLanguageServer, params: lsp.DefinitionParams) -> list[lsp
     document = _document(ls, params.text_document.uri)
     if document is None:
         return []
-    return _locations(ls, ide.definition(ls.source(document), ls.modules(document), ls.offset(document, params.position)))
+    return _locations(ls, ide.definition(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)

@@ -4,6 +4,6 @@ Plain dataclasses in and out (items.py); the server converts them to LSP types.
 """
 
 from .completion import complete
-from .features import code_actions, definition, document_symbols, hover, prepare_rename, references, rename
+from .features import code_actions, definition, document_symbols, hover, prepare_rename, references, rename, workspace_symbols
 
-__all__ = ["complete", "code_actions", "definition", "document_symbols", "hover", "prepare_rename", "references", "rename"]
+__all__ = ["complete", "code_actions", "definition", "document_symbols", "hover", "prepare_rename", "references", "rename", "workspace_symbols"]

@@ -70,6 +70,7 @@ class Request:
         chain_len = len(chain.group(0).encode()) if chain else len(self.word.encode())
         self.expression_start = self.offset - chain_len
         self.in_string = _unescaped_quotes(self.before) % 2 == 1
+        self.interfaces: dict[str, schema.ExportInterface] = {}
 
     def previous_char(self) -> str:
         """The last non-blank character before the word or chain being typed."""
@@ -124,8 +125,10 @@ def complete(
     offset: int,
     generation: Generation = NEWEST,
     snippets: bool = True,
+    workspace=None,
 ) -> list[Completion]:
     request = Request(source, modules, offset, generation, snippets)
+    request.interfaces = _known_interfaces(generation, workspace)
     if not source.text.strip():
         return [request.item("clan.service module", VALUE, "a new service", "A clan.service module skeleton.", _SKELETON, snippet=True)]
     if request.in_string:
@@ -186,7 +189,7 @@ def _keys(request: Request, place: Place, module: ServiceModule | None) -> list[
     if place.kind == "export-value":
         return _interface_names(request, module, as_keys=True)
     if place.kind == "interface-fields" and place.interface:
-        iface = schema.INTERFACES_BY_NAME.get(place.interface)
+        iface = request.interfaces.get(place.interface)
         if iface is None:
             return []
         return [
@@ -196,6 +199,14 @@ def _keys(request: Request, place: Place, module: ServiceModule | None) -> list[
     if place.kind == "interface-body":
         return [request.item("options", PROPERTY, "attrset", "The options of this role's `settings`.", "options.$1 = lib.mkOption {\n  type = lib.types.$2;\n};", snippet=True)]
     return []
+
+
+def _known_interfaces(generation: Generation, workspace) -> dict[str, schema.ExportInterface]:
+    found = {i.name: i for i in schema.EXPORT_INTERFACES if generation.has(i.since)}
+    if workspace is not None:
+        for name, declared in workspace.interface_specs().items():
+            found.setdefault(name, declared)
+    return found
 
 
 def _declared_out(module: ServiceModule | None) -> list[str]:
@@ -213,9 +224,7 @@ def _declared_out(module: ServiceModule | None) -> list[str]:
 def _interface_names(request: Request, module: ServiceModule | None, as_keys: bool, quoted: bool = True) -> list[Completion]:
     listed = _declared_out(module)
     items = []
-    for iface in schema.EXPORT_INTERFACES:
-        if not request.generation.has(iface.since):
-            continue
+    for iface in request.interfaces.values():
         first = iface.name in listed
         if as_keys:
             insert, snippet = f"{iface.name}.$1", True
@@ -225,7 +234,7 @@ def _interface_names(request: Request, module: ServiceModule | None, as_keys: bo
             request.item(
                 iface.name,
                 INTERFACE,
-                "listed in manifest.exports.out" if first else "export interface",
+                "listed in manifest.exports.out" if first else ("export interface" if iface.since else "declared in this workspace"),
                 docs.interface(iface),
                 insert,
                 snippet=snippet,

@@ -50,7 +50,10 @@ def interface(iface: schema.ExportInterface) -> str:
     for f in iface.fields:
         default = f" = `{f.default}`" if f.default is not None else ""
         lines.append(f"- `{f.name}` · `{f.type.show()}`{default}: {f.doc}")
-    lines += ["", f"Core interface since clan-core {iface.since}. List it in `manifest.exports.out` to export it."]
+    if iface.since:
+        lines += ["", f"Core interface since clan-core {iface.since}. List it in `manifest.exports.out` to export it."]
+    else:
+        lines += ["", "A custom interface of this workspace. List it in `manifest.exports.out` to export it."]
     return "\n".join(lines)
 
 

@@ -6,27 +6,28 @@ import re
 
 from ..checks import Finding
 from ..model import AttrSet, ServiceModule, SourceFile
-from ..model.interface import role_options
+from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..syntax import Node
 from . import docs
-from .items import Action, HoverInfo, Location, Symbol, TextEdit
+from .items import Action, HoverInfo, Location, WorkspaceSymbol, Symbol, TextEdit
 from .resolve import Target, declaration, occurrences, resolve
 
 # ---------------------------------------------------------------- hover
 
 
-def hover(source: SourceFile, modules: list[ServiceModule], offset: int) -> HoverInfo | None:
+def hover(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> HoverInfo | None:
     target = resolve(source, modules, offset)
     if target is None:
         return None
-    markdown = _describe(target)
+    markdown = _describe(target, workspace)
     if not markdown:
         return None
     return HoverInfo(markdown, target.node.start_byte, target.node.end_byte)
 
 
-def _describe(target: Target) -> str | None:
+def _describe(target: Target, workspace=None) -> str | None:
+    custom = workspace.interface_specs() if workspace is not None else {}
     if target.kind == "option" and target.option is not None:
         return docs.option(target.path, target.option)
     if target.kind == "argument" and target.argument is not None:
@@ -39,12 +40,12 @@ def _describe(target: Target) -> str | None:
     if target.kind == "category":
         return docs.category(target.name)
     if target.kind == "interface":
-        iface = schema.INTERFACES_BY_NAME.get(target.name)
+        iface = schema.INTERFACES_BY_NAME.get(target.name) or custom.get(target.name)
         if iface is not None:
             return docs.interface(iface)
         return f"**export interface `{target.name}`**\n\nNot a core interface: it must be declared in `clan.exportInterfaces.{target.name}`."
     if target.kind == "field" and target.interface:
-        iface = schema.INTERFACES_BY_NAME.get(target.interface)
+        iface = schema.INTERFACES_BY_NAME.get(target.interface) or custom.get(target.interface)
         field = iface.field(target.name) if iface else None
         return docs.interface_field(target.interface, field) if field else None
     if target.kind == "setting":
@@ -67,11 +68,40 @@ def _location(source: SourceFile, node: Node) -> Location:
     return Location(source.path, start, end)
 
 
-def definition(source: SourceFile, modules: list[ServiceModule], offset: int) -> list[Location]:
+def definition(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> list[Location]:
     target = resolve(source, modules, offset)
     if target is None:
         return []
-    return [_location(s, n) for s, n in declaration(source, target)]
+    found = [_location(s, n) for s, n in declaration(source, target)]
+    if workspace is not None and target.kind in ("interface", "field"):
+        declared = workspace.interfaces.get(target.interface or target.name)
+        if declared is not None:
+            node = declared.key_node
+            if target.kind == "field" and target.name in declared.fields:
+                node = declared.fields[target.name].key_node
+            if node is not None:
+                found.append(_location(declared.source, node))
+    return found
+
+
+def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
+    """Services, their roles, and export interfaces across the workspace."""
+    result: list[WorkspaceSymbol] = []
+    wanted = query.lower()
+    for name, decl in index.interfaces.items():
+        if decl.key_node is not None:
+            result.append(WorkspaceSymbol(name, "interface", decl.source.path, decl.key_node.start_byte, decl.key_node.end_byte, "export interface"))
+    for name in index.modules:
+        module = index.module(name)
+        if module is None:
+            continue
+        anchor = module.body.node
+        if anchor is not None:
+            result.append(WorkspaceSymbol(name, "module", module.source.path, anchor.start_byte, anchor.start_byte + 1, "service"))
+        for role, key, role_source in role_names(module):
+            if key is not None:
+                result.append(WorkspaceSymbol(role, "class", role_source.path, key.start_byte, key.end_byte, f"role of {name}"))
+    return [s for s in result if wanted in s.name.lower()]
 
 
 def references(source: SourceFile, modules: list[ServiceModule], offset: int, include_declaration: bool = True) -> list[Location]:

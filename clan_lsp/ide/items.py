@@ -69,3 +69,15 @@ class Action:
     edits: list[TextEdit]
     diagnostic_codes: list[str] = field(default_factory=list)
     preferred: bool = False
+
+
+@dataclass
+class WorkspaceSymbol:
+    """A symbol somewhere in the workspace (workspace/symbol)."""
+
+    name: str
+    kind: str
+    path: str | None
+    start: int
+    end: int
+    detail: str = ""

@@ -1,0 +1,82 @@
+"""The workspace through the real server: custom interfaces, the inventory, edits across files."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from .helpers import next_diagnostics, open_doc
+
+SOURCE = Path(__file__).resolve().parents[1] / "workspaces" / "clean"
+ROOT = Path(tempfile.mkdtemp(prefix="clan-lsp-ws-")) / "clan"
+shutil.copytree(SOURCE, ROOT)
+VPN = ROOT / "services/vpn.nix"
+CLAN = ROOT / "flake-parts/default.nix"
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "clan_lsp"]))
+async def client(lsp_client: LanguageClient):
+    params = lsp.InitializeParams(
+        capabilities=client_capabilities("visual-studio-code"),
+        workspace_folders=[lsp.WorkspaceFolder(uri=ROOT.as_uri(), name="clan")],
+        root_uri=ROOT.as_uri(),
+    )
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+def position(path: Path, needle: str, delta: int = 0) -> lsp.Position:
+    text = path.read_text()
+    index = text.index(needle) + delta
+    before = text[:index].split("\n")
+    return lsp.Position(len(before) - 1, len(before[-1]))
+
+
+async def test_custom_interface_completion_hover_definition(client):
+    uri = VPN.as_uri()
+    assert list(await open_doc(client, uri, VPN.read_text())) == []
+    ident = lsp.TextDocumentIdentifier(uri)
+    inside = position(VPN, '"vpn" ]', 1)
+    items = await client.text_document_completion_async(lsp.CompletionParams(ident, inside))
+    vpn = next(i for i in items.items if i.label == "vpn")
+    assert vpn.detail == "listed in manifest.exports.out"
+    hover = await client.text_document_hover_async(lsp.HoverParams(ident, inside))
+    assert "`pubkey`" in hover.contents.value and "custom interface" in hover.contents.value
+    definitions = await client.text_document_definition_async(lsp.DefinitionParams(ident, inside))
+    assert [(d.uri, d.range.start) for d in definitions] == [(CLAN.as_uri(), position(CLAN, "vpn =\n", 0))]
+    field = position(VPN, "vpn.pubkey", 4)
+    definitions = await client.text_document_definition_async(lsp.DefinitionParams(ident, field))
+    assert [(d.uri, d.range.start) for d in definitions] == [(CLAN.as_uri(), position(CLAN, "pubkey = lib.mkOption"))]
+
+
+async def test_editing_the_clan_changes_a_service_diagnostics(client):
+    vpn_uri, clan_uri = VPN.as_uri(), CLAN.as_uri()
+    await open_doc(client, vpn_uri, VPN.read_text())
+    await open_doc(client, clan_uri, CLAN.read_text())
+    start = position(CLAN, "vpn =\n")
+    end = lsp.Position(start.line, start.character + 3)
+    previous = client.diagnostics.get(vpn_uri)
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(uri=clan_uri, version=2),
+            [lsp.TextDocumentContentChangePartial(range=lsp.Range(start=start, end=end), text="tunnel")],
+        )
+    )
+    found = await next_diagnostics(client, vpn_uri, previous)
+    assert "unknown-export-interface" in {d.code for d in found}
+
+
+async def test_inventory_diagnostics_and_workspace_symbols(client):
+    clan_uri = CLAN.as_uri()
+    text = CLAN.read_text().replace("roles.peer.machines.beta", "roles.peers.machines.beta")
+    found = await open_doc(client, clan_uri, text)
+    assert [d.code for d in found] == ["unknown-role"]
+    symbols = await client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query="vpn"))
+    assert {(s.name, s.kind) for s in symbols} >= {("vpn", lsp.SymbolKind.Interface), ("vpn", lsp.SymbolKind.Module)}
