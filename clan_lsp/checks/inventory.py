@@ -313,3 +313,71 @@ def unknown_setting(ctx: InventoryContext) -> None:
                     continue
                 for mismatch in mismatches(value, parse_type(option.type_text), f"{instance.name}.{where}.{name}"):
                     ctx.report(instance.source, mismatch.node, mismatch.message)
+
+
+_PRIORITY = ("mkForce", "mkDefault", "mkOverride", "mkOptionDefault", "mkImageMediaOverride")
+
+
+def _priority_wrapped(source: SourceFile, settings: AttrSet, name: str) -> bool:
+    for definition in settings.defs(name):
+        node = definition.thunk.node
+        if node is None:
+            return True
+        text = source.text[node.start_byte : node.end_byte].lstrip(b"( ")
+        if any(text.startswith(f"lib.{w}".encode()) or text.startswith(w.encode()) for w in _PRIORITY):
+            return True
+    return False
+
+
+def _literal(value: Value | None):
+    from ..model import Bool, Int, PathValue
+
+    if isinstance(value, Str) and value.text is not None:
+        return ("str", value.text)
+    if isinstance(value, Int):
+        return ("int", value.number)
+    if isinstance(value, Bool):
+        return ("bool", value.truth)
+    if isinstance(value, PathValue):
+        return ("path", value.text)
+    return None
+
+
+@inventory_rule("settings-conflict", ERROR, "E13", "The same setting at role level and machine or tag level, with different values and equal priority")
+def settings_conflict(ctx: InventoryContext) -> None:
+    from ..spec import types as nix_types
+
+    scalar = (nix_types.Str, nix_types.Int, nix_types.Bool, nix_types.Float, nix_types.Path, nix_types.Enum, nix_types.StrMatching)
+    for instance in ctx.index.instances:
+        roles = instance.value.get("roles")
+        if not isinstance(roles, AttrSet):
+            continue
+        resolved = resolve_instance(ctx.index, instance)
+        if resolved is None or resolved.module is None:
+            continue
+        sites = list(_settings_sites(instance, roles))
+        for role, where, settings in sites:
+            if where != f"roles.{role}.settings" or not isinstance(settings, AttrSet):
+                continue
+            options = {o.name: o for o in role_options(resolved.module, role)}
+            for other_role, other_where, other in sites:
+                if other_role != role or other_where == where or not isinstance(other, AttrSet):
+                    continue
+                for name in settings.names():
+                    if not other.has(name) or name not in options or not options[name].type_text:
+                        continue
+                    if not isinstance(parse_type(options[name].type_text), scalar):
+                        continue  # lists and sets merge; nothing conflicts
+                    first, second = _literal(settings.get(name)), _literal(other.get(name))
+                    if first is None or second is None or first == second:
+                        continue
+                    if _priority_wrapped(instance.source, settings, name) or _priority_wrapped(instance.source, other, name):
+                        continue
+                    key = other.key_nodes(name)[0]
+                    ctx.report(
+                        instance.source,
+                        key,
+                        f"The option `{instance.name}.{other_where}.{name}` has conflicting definition values: "
+                        f"`{where}.{name}` sets {first[1]!r} and `{other_where}.{name}` sets {second[1]!r}. Use "
+                        "`lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.",
+                    )
