@@ -131,6 +131,12 @@ def complete(
     request.interfaces = _known_interfaces(generation, workspace)
     if not source.text.strip():
         return [request.item("clan.service module", VALUE, "a new service", "A clan.service module skeleton.", _SKELETON, snippet=True)]
+    if workspace is not None and source.path in workspace.inventory_paths():
+        from .inventory import complete_inventory
+
+        found = complete_inventory(workspace, source, request)
+        if found is not None:
+            return found
     if request.in_string:
         return _in_string(request)
     if request.chain:

@@ -69,6 +69,12 @@ def _location(source: SourceFile, node: Node) -> Location:
 
 
 def definition(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> list[Location]:
+    if workspace is not None and source.path in workspace.inventory_paths():
+        from .inventory import inventory_definition
+
+        found = inventory_definition(workspace, source, offset)
+        if found:
+            return found
     target = resolve(source, modules, offset)
     if target is None:
         return []

@@ -80,3 +80,20 @@ async def test_inventory_diagnostics_and_workspace_symbols(client):
     assert [d.code for d in found] == ["unknown-role"]
     symbols = await client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query="vpn"))
     assert {(s.name, s.kind) for s in symbols} >= {("vpn", lsp.SymbolKind.Interface), ("vpn", lsp.SymbolKind.Module)}
+
+
+async def test_inventory_completion_and_definition(client):
+    clan_uri = CLAN.as_uri()
+    text = CLAN.read_text().replace('roles.greeter.settings.text = "hi";', 'roles.greeter.settings.text = "hi";\n        roles.greeter.settings.  = 1;')
+    await open_doc(client, clan_uri, text)
+    ident = lsp.TextDocumentIdentifier(clan_uri)
+    lines = text.split("\n")
+    line = next(i for i, l in enumerate(lines) if "settings.  = 1" in l)
+    items = await client.text_document_completion_async(lsp.CompletionParams(ident, lsp.Position(line, lines[line].index("settings.") + 9)))
+    assert [i.label for i in items.items] == ["text"]
+    role = position(CLAN, "roles.peer.settings.keepalive", 7)
+    definitions = await client.text_document_definition_async(lsp.DefinitionParams(ident, role))
+    assert [(d.uri, d.range.start) for d in definitions] == [(VPN.as_uri(), position(VPN, "peer = {"))]
+    module = position(CLAN, 'module.name = "hello"', 17)
+    definitions = await client.text_document_definition_async(lsp.DefinitionParams(ident, module))
+    assert [d.uri for d in definitions] == [(ROOT / "services/hello/default.nix").as_uri()]
