@@ -502,7 +502,7 @@ def references(ls: ClanLanguageServer, params: lsp.ReferenceParams) -> list[lsp.
     if document is None:
         return []
     include = params.context.include_declaration if params.context else True
-    return _locations(ls, ide.references(ls.source(document), ls.modules(document), ls.offset(document, params.position), include))
+    return _locations(ls, ide.references(ls.source(document), ls.modules(document), ls.offset(document, params.position), include, workspace=ls.index))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -511,7 +511,7 @@ def prepare_rename(ls: ClanLanguageServer, params: lsp.PrepareRenameParams):
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    found = ide.prepare_rename(ls.source(document), ls.modules(document), ls.offset(document, params.position))
+    found = ide.prepare_rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index)
     if found is None:
         return None
     start, end, placeholder = found
@@ -524,7 +524,7 @@ def rename(ls: ClanLanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdi
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    edits = ide.rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), params.new_name)
+    edits = ide.rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), params.new_name, workspace=ls.index)
     if not edits:
         return None
     return _workspace_edit(ls, document, edits)

@@ -110,11 +110,45 @@ def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
     return [s for s in result if wanted in s.name.lower()]
 
 
-def references(source: SourceFile, modules: list[ServiceModule], offset: int, include_declaration: bool = True) -> list[Location]:
+def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> list:
+    """Occurrences across the workspace for interfaces and roles; the file's own otherwise."""
+    found = occurrences(source, target)
+    if workspace is None:
+        return found
+    from .resolve import interface_occurrences, role_occurrences
+
+    if target.kind == "interface":
+        declared = workspace.interfaces.get(target.name)
+        if declared is not None and declared.key_node is not None:
+            found.append((declared.source, declared.key_node))
+        for name in workspace.modules:
+            module = workspace.module(name)
+            if module is not None:
+                found += interface_occurrences(module, target.name)
+    elif target.kind == "role" and target.module is not None:
+        from ..checks.inventory import resolve_instance
+
+        for instance in workspace.instances:
+            resolved = resolve_instance(workspace, instance)
+            roles = instance.value.get("roles")
+            if resolved is None or resolved.module is None or roles is None or not hasattr(roles, "key_nodes"):
+                continue
+            if resolved.module.source.path == target.module.source.path:
+                found += [(instance.source, n) for n in roles.key_nodes(target.name)]
+    seen, unique = set(), []
+    for s, n in found:
+        key = (s.path, n.start_byte)
+        if key not in seen:
+            seen.add(key)
+            unique.append((s, n))
+    return unique
+
+
+def references(source: SourceFile, modules: list[ServiceModule], offset: int, include_declaration: bool = True, workspace=None) -> list[Location]:
     target = resolve(source, modules, offset)
     if target is None:
         return []
-    found = occurrences(source, target)
+    found = _workspace_occurrences(source, target, workspace)
     if not include_declaration:
         declared = {(s.path, n.start_byte) for s, n in declaration(source, target)}
         found = [(s, n) for s, n in found if (s.path, n.start_byte) not in declared]
@@ -122,28 +156,35 @@ def references(source: SourceFile, modules: list[ServiceModule], offset: int, in
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
-RENAMABLE = ("role", "setting", "variable", "argument")
+RENAMABLE = ("role", "setting", "variable", "argument", "interface")
 
 
-def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int) -> tuple[int, int, str] | None:
+def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> tuple[int, int, str] | None:
     target = resolve(source, modules, offset)
     if target is None or target.kind not in RENAMABLE:
         return None
     if target.kind == "argument":
         return None  # clan passes arguments by name: renaming one breaks it
+    if target.kind == "interface" and (workspace is None or target.name not in workspace.interfaces):
+        return None
     return target.node.start_byte, target.node.end_byte, target.name
 
 
-def rename(source: SourceFile, modules: list[ServiceModule], offset: int, new_name: str) -> list[TextEdit] | None:
+def rename(source: SourceFile, modules: list[ServiceModule], offset: int, new_name: str, workspace=None) -> list[TextEdit] | None:
     target = resolve(source, modules, offset)
     if target is None or target.kind not in RENAMABLE or target.kind == "argument":
         return None
+    if target.kind == "interface" and (workspace is None or target.name not in workspace.interfaces):
+        return None  # a core interface's name is clan's, not ours to change
     if not _NAME.match(new_name):
         new_text = '"' + new_name.replace('"', '\\"') + '"'
     else:
         new_text = new_name
     edits = []
-    for s, node in occurrences(source, target):
+    for s, node in _workspace_occurrences(source, target, workspace):
+        if node.type == "string_expression":  # "vpn" in exports.out: keep the quotes
+            edits.append(TextEdit(s.path, node.start_byte + 1, node.end_byte - 1, new_name))
+            continue
         if node.type == "identifier" and node.parent is not None and node.parent.type == "variable_expression" and not _NAME.match(new_name):
             return None  # a variable cannot take a quoted name
         edits.append(TextEdit(s.path, node.start_byte, node.end_byte, new_text))

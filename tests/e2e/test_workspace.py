@@ -97,3 +97,37 @@ async def test_inventory_completion_and_definition(client):
     module = position(CLAN, 'module.name = "hello"', 17)
     definitions = await client.text_document_definition_async(lsp.DefinitionParams(ident, module))
     assert [d.uri for d in definitions] == [(ROOT / "services/hello/default.nix").as_uri()]
+
+
+async def test_rename_a_custom_interface_across_files(client):
+    uri = VPN.as_uri()
+    await open_doc(client, uri, VPN.read_text())
+    ident = lsp.TextDocumentIdentifier(uri)
+    inside = position(VPN, '"vpn" ]', 1)
+    refs = await client.text_document_references_async(
+        lsp.ReferenceParams(text_document=ident, position=inside, context=lsp.ReferenceContext(include_declaration=True))
+    )
+    assert sorted((Path(r.uri[7:]).name, r.range.start.line) for r in refs) == [
+        ("default.nix", position(CLAN, "vpn =\n").line),
+        ("vpn.nix", position(VPN, '"vpn" ]').line),
+        ("vpn.nix", position(VPN, "vpn.pubkey").line),
+    ]
+    edit = await client.text_document_rename_async(lsp.RenameParams(ident, inside, "tunnel"))
+    assert {Path(u[7:]).name: sorted(e.new_text for e in edits) for u, edits in edit.changes.items()} == {
+        "default.nix": ["tunnel"],
+        "vpn.nix": ["tunnel", "tunnel"],
+    }
+
+
+async def test_role_references_reach_the_inventory(client):
+    uri = VPN.as_uri()
+    await open_doc(client, uri, VPN.read_text())
+    refs = await client.text_document_references_async(
+        lsp.ReferenceParams(
+            text_document=lsp.TextDocumentIdentifier(uri),
+            position=position(VPN, "peer = {", 1),
+            context=lsp.ReferenceContext(include_declaration=True),
+        )
+    )
+    files = sorted(Path(r.uri[7:]).name for r in refs)
+    assert files.count("default.nix") == 3 and files.count("vpn.nix") == 1
