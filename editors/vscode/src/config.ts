@@ -20,6 +20,9 @@ export const DOCUMENT_SELECTOR = [
   { scheme: "untitled", language: "nix" },
 ];
 
+/** Files whose changes the server's workspace index must hear about. */
+export const WATCHED_FILES = "**/{*.nix,flake.lock}";
+
 type Getter = <T>(key: string, fallback: T) => T;
 
 export function readSettings(get: Getter): Settings {

@@ -3,6 +3,7 @@ import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 import {
   DOCUMENT_SELECTOR,
+  WATCHED_FILES,
   findExecutable,
   initializationOptions,
   notFoundMessage,
@@ -35,7 +36,8 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
   const clientOptions: LanguageClientOptions = {
     documentSelector: DOCUMENT_SELECTOR,
     initializationOptions: initializationOptions(current),
-    synchronize: { configurationSection: SECTION },
+    // the server's workspace index follows files changed outside the editor
+    synchronize: { configurationSection: SECTION, fileEvents: vscode.workspace.createFileSystemWatcher(WATCHED_FILES) },
   };
   client = new LanguageClient(SECTION, "clan-lsp", serverOptions, clientOptions);
   context.subscriptions.push(client);

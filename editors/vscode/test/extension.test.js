@@ -14,6 +14,7 @@ function fakes(settings) {
     workspace: {
       getConfiguration: () => ({ get: (key, fallback) => (key in settings ? settings[key] : fallback) }),
       onDidChangeConfiguration: (listener) => ((calls.onConfig = listener), { dispose() {} }),
+      createFileSystemWatcher: (glob) => ({ glob, dispose() {} }),
     },
     window: { showErrorMessage: async (message, ...items) => (calls.errors.push({ message, items }), undefined) },
     commands: {
@@ -71,6 +72,7 @@ test("activation starts clan-lsp over stdio for Nix files", async () => {
   assert.deepStrictEqual(started.clientOptions.documentSelector.map((s) => s.language), ["nix", "nix"]);
   assert.deepStrictEqual(started.clientOptions.initializationOptions.diagnostics.disabled, ["missing-readme"]);
   assert.strictEqual(started.clientOptions.synchronize.configurationSection, "clan-lsp");
+  assert.strictEqual(started.clientOptions.synchronize.fileEvents.glob, "**/{*.nix,flake.lock}");
   assert.ok("clan-lsp.restartServer" in calls.commands);
 });
 
