@@ -53,6 +53,9 @@ def test_workspace_findings(folder: Path) -> None:
 
 @pytest.mark.parametrize("folder", WORKSPACES, ids=[p.name for p in WORKSPACES])
 def test_workspace_agrees_with_clan(folder: Path) -> None:
+    limit = folder / "ORACLE_LIMIT"
+    if limit.exists():
+        pytest.skip(limit.read_text().split("\n")[0])
     verdict = VERDICTS[f"workspaces/{folder.name}"]
     expects_error = any(mark.startswith("error[") for _, _, mark in expected(folder))
     assert verdict["accepted"] == (not expects_error), verdict["clan_says"]
