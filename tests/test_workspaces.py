@@ -80,3 +80,22 @@ def test_clan_core_date_from_flake_lock(tmp_path: Path) -> None:
     (tmp_path / "flake.lock").write_text(json.dumps(lock))
     assert clan_core_date(str(tmp_path / "flake.lock")) == "2026-02-02"
     assert clan_core_date(str(tmp_path / "missing.lock")) is None
+
+
+def test_definition_from_a_consumer_reading_an_export() -> None:
+    from clan_lsp import ide
+    from clan_lsp.model import load_source
+
+    root = HERE / "workspaces/clean"
+    index = WorkspaceIndex.build([str(root)], Files())
+    text = "peers: map (p: p.vpn.pubkey) peers"
+    consumer = load_source(text.encode(), str(root / "consumer.nix"))
+    clan = (root / "flake-parts/default.nix").read_bytes()
+
+    def target(needle: str) -> list[bytes]:
+        found = ide.definition(consumer, [], text.index(needle) + 1, workspace=index)
+        return [clan[l.start : l.end] for l in found]
+
+    assert target("vpn") == [b"vpn"]
+    assert target("pubkey") == [b"pubkey"]
+    assert target("map") == []

@@ -77,7 +77,7 @@ def definition(source: SourceFile, modules: list[ServiceModule], offset: int, wo
             return found
     target = resolve(source, modules, offset)
     if target is None:
-        return []
+        return _consumer_read(source, offset, workspace)
     found = [_location(s, n) for s, n in declaration(source, target)]
     if workspace is not None and target.kind in ("interface", "field"):
         declared = workspace.interfaces.get(target.interface or target.name)
@@ -88,6 +88,35 @@ def definition(source: SourceFile, modules: list[ServiceModule], offset: int, wo
             if node is not None:
                 found.append(_location(declared.source, node))
     return found
+
+
+def _consumer_read(source: SourceFile, offset: int, workspace) -> list[Location]:
+    """`value.vpn.pubkey` where a consumer reads an export: to the workspace's declaration.
+
+    Only interfaces this workspace declares qualify; navigation is harmless when a
+    name merely looks like one.
+    """
+    if workspace is None:
+        return []
+    from .locate import node_at
+
+    node = node_at(source, offset, prefer_right=True)
+    if node.type != "identifier" or node.parent is None or node.parent.type != "attrpath":
+        return []
+    if node.parent.parent is None or node.parent.parent.type not in ("select_expression", "has_attr_expression"):
+        return []
+    segments = [source.text[a.start_byte : a.end_byte].decode("utf-8", "replace") for a in node.parent.named_children]
+    position = next(i for i, a in enumerate(node.parent.named_children) if a.id == node.id)
+    name = segments[position]
+    declared = workspace.interfaces.get(name)
+    if declared is not None and declared.key_node is not None:
+        return [_location(declared.source, declared.key_node)]
+    if position > 0:
+        declared = workspace.interfaces.get(segments[position - 1])
+        field = declared.fields.get(name) if declared is not None else None
+        if field is not None and field.key_node is not None:
+            return [_location(declared.source, field.key_node)]
+    return []
 
 
 def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
