@@ -1,7 +1,7 @@
 """Fixture clans (flake-parts, a custom interface, two services, an inventory).
 
-Each folder under tests/workspaces is a whole clan; `# expect: severity[code]` marks the
-lines where findings are expected, in any of its files. clan's own verdict on each
+tests/workspaces/clean is a whole clan; variants.toml derives one clan per mistake from
+it. `# expect: severity[code]` marks the lines where findings are expected. clan's own verdict on each
 folder (tests/oracle/record_verdicts.py, workspace.nix with machines built) is in
 tests/fixtures/oracle-verdicts.json and must agree.
 """
@@ -18,7 +18,9 @@ from clan_lsp.analysis import Files, analyze
 from clan_lsp.workspace import WorkspaceIndex, clan_core_date
 
 HERE = Path(__file__).parent
-WORKSPACES = sorted(p for p in (HERE / "workspaces").iterdir() if p.is_dir())
+from workspace_variants import materialize, names, oracle_limit  # noqa: E402
+
+NAMES = names()
 VERDICTS = json.loads((HERE / "fixtures/oracle-verdicts.json").read_text())
 EXPECT = re.compile(r"# expect: (.+)$")
 
@@ -46,17 +48,24 @@ def actual(folder: Path) -> set[tuple[str, int, str]]:
     return found
 
 
-@pytest.mark.parametrize("folder", WORKSPACES, ids=[p.name for p in WORKSPACES])
-def test_workspace_findings(folder: Path) -> None:
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("clans")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_workspace_findings(name: str, built: Path) -> None:
+    folder = materialize(name, built)
     assert actual(folder) == expected(folder)
 
 
-@pytest.mark.parametrize("folder", WORKSPACES, ids=[p.name for p in WORKSPACES])
-def test_workspace_agrees_with_clan(folder: Path) -> None:
-    limit = folder / "ORACLE_LIMIT"
-    if limit.exists():
-        pytest.skip(limit.read_text().split("\n")[0])
-    verdict = VERDICTS[f"workspaces/{folder.name}"]
+@pytest.mark.parametrize("name", NAMES)
+def test_workspace_agrees_with_clan(name: str, built: Path) -> None:
+    folder = materialize(name, built)
+    limit = oracle_limit(name)
+    if limit:
+        pytest.skip(limit.split("\n")[0])
+    verdict = VERDICTS[f"workspaces/{name}"]
     expects_error = any(mark.startswith("error[") for _, _, mark in expected(folder))
     assert verdict["accepted"] == (not expects_error), verdict["clan_says"]
 

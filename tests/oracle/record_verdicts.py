@@ -107,8 +107,13 @@ def main() -> int:
         key = str(path.relative_to(FIXTURES))
         results[key] = verdict(path, options.oracle_dir, options.clan_core, options.nixpkgs_lib)
         print(("accepts " if results[key]["accepted"] else "REJECTS ") + key, results[key]["clan_says"][:150], file=sys.stderr)
-    for folder in sorted(p for p in WORKSPACES.iterdir() if p.is_dir()):
-        key = f"workspaces/{folder.name}"
+    sys.path.insert(0, str(FIXTURES.parent))
+    from workspace_variants import materialize, names
+
+    built = Path(tempfile.mkdtemp(prefix="clan-lsp-clans-"))
+    for name in names():
+        folder = materialize(name, built)
+        key = f"workspaces/{name}"
         results[key] = workspace_verdict(folder, options.oracle_dir, options.clan_core, options.nixpkgs_lib)
         print(("accepts " if results[key]["accepted"] else "REJECTS ") + key, results[key]["clan_says"][:150], file=sys.stderr)
     VERDICTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
