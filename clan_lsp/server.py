@@ -367,6 +367,26 @@ def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfig
         ls.publish(document)
 
 
+@server.feature(lsp.INITIALIZED)
+async def initialized(ls: ClanLanguageServer, params: lsp.InitializedParams) -> None:
+    """Index the workspace now, reporting $/progress when the client can show it."""
+    if not ls.files.roots:
+        return
+    token = "clan-lsp/index"
+    window = ls.client_capabilities.window if getattr(ls, "client_capabilities", None) else None
+    progress = bool(window and window.work_done_progress)
+    try:
+        if progress:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="clan-lsp", message="indexing the workspace"))
+        index = ls.index
+        if progress:
+            count = len(index.indexed) if index is not None else 0
+            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"indexed {count} files"))
+    except Exception:  # noqa: BLE001 - indexing again happens on first use
+        log.exception("initial indexing failed")
+
+
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 @safe()
 def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:

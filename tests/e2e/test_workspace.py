@@ -131,3 +131,17 @@ async def test_role_references_reach_the_inventory(client):
     )
     files = sorted(Path(r.uri[7:]).name for r in refs)
     assert files.count("default.nix") == 3 and files.count("vpn.nix") == 1
+
+
+async def test_indexing_reports_progress(client):
+    import asyncio
+
+    # the server indexes on `initialized`, after the client created the token
+    for _ in range(500):
+        reports = client.progress_reports.get("clan-lsp/index") or []
+        if reports and isinstance(reports[-1], lsp.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.01)
+    assert reports is not None, client.progress_reports
+    assert isinstance(reports[0], lsp.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], lsp.WorkDoneProgressEnd) and "indexed" in reports[-1].message
