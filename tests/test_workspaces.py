@@ -108,3 +108,17 @@ def test_definition_from_a_consumer_reading_an_export() -> None:
     assert target("vpn") == [b"vpn"]
     assert target("pubkey") == [b"pubkey"]
     assert target("map") == []
+
+
+def test_core_interface_names_and_fields_are_not_renamed() -> None:
+    from clan_lsp import ide
+    from clan_lsp.analysis import services_in
+    from clan_lsp.model import load_source
+
+    index = WorkspaceIndex.build([str(HERE / "workspaces/clean")], Files())
+    text = '{ _class = "clan.service"; manifest.name = "a"; manifest.exports.out = [ "peer" ]; roles.s.perInstance = { mkExports, ... }: { exports = mkExports { peer.port = 22; }; }; }'
+    source = load_source(text.encode(), str(HERE / "workspaces/clean/x.nix"))
+    modules = services_in(source, index.files)
+    assert ide.rename(source, modules, text.index("port") + 1, "p", workspace=index) is None
+    assert ide.rename(source, modules, text.index('"peer"') + 2, "p", workspace=index) is None
+    assert ide.prepare_rename(source, modules, text.index("port") + 1, workspace=index) is None

@@ -154,6 +154,12 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
             module = workspace.module(name)
             if module is not None:
                 found += interface_occurrences(module, target.name)
+    elif target.kind == "field" and target.interface:
+        from .resolve import field_occurrences
+
+        modules = [m for m in (workspace.module(n) for n in workspace.modules) if m is not None]
+        sources = list({id(p.source): p.source for m in modules for p in m.parts()}.values())
+        found += field_occurrences(workspace, sources, modules, target.interface, target.name)
     elif target.kind == "role" and target.module is not None:
         from ..checks.inventory import resolve_instance
 
@@ -185,7 +191,15 @@ def references(source: SourceFile, modules: list[ServiceModule], offset: int, in
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
-RENAMABLE = ("role", "setting", "variable", "argument", "interface")
+RENAMABLE = ("role", "setting", "variable", "argument", "interface", "field")
+
+
+def _renamable_interface(target: Target, workspace) -> bool:
+    """Interfaces and their fields are renamable only when this workspace declares them."""
+    if target.kind not in ("interface", "field"):
+        return True
+    name = target.name if target.kind == "interface" else target.interface
+    return workspace is not None and name in workspace.interfaces
 
 
 def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> tuple[int, int, str] | None:
@@ -194,7 +208,7 @@ def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int
         return None
     if target.kind == "argument":
         return None  # clan passes arguments by name: renaming one breaks it
-    if target.kind == "interface" and (workspace is None or target.name not in workspace.interfaces):
+    if not _renamable_interface(target, workspace):
         return None
     return target.node.start_byte, target.node.end_byte, target.name
 
@@ -203,8 +217,8 @@ def rename(source: SourceFile, modules: list[ServiceModule], offset: int, new_na
     target = resolve(source, modules, offset)
     if target is None or target.kind not in RENAMABLE or target.kind == "argument":
         return None
-    if target.kind == "interface" and (workspace is None or target.name not in workspace.interfaces):
-        return None  # a core interface's name is clan's, not ours to change
+    if not _renamable_interface(target, workspace):
+        return None  # a core interface's names are clan's, not ours to change
     if not _NAME.match(new_name):
         new_text = '"' + new_name.replace('"', '\\"') + '"'
     else:

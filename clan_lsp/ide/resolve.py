@@ -321,3 +321,31 @@ def _attrpath_identifiers(source: SourceFile, name: bytes):
         if node is not None and node.type == "identifier" and node.parent is not None and node.parent.type == "attrpath":
             yield node
         start = at + len(name)
+
+
+def field_occurrences(workspace, module_sources: list[SourceFile], modules: list[ServiceModule], iface: str, name: str) -> list[tuple[SourceFile, Node]]:
+    """An interface field: its declaration, `<iface>.<field>` in exports, and `.<iface>.<field>` reads."""
+    from ..model import AttrSet
+
+    found: list[tuple[SourceFile, Node]] = []
+    declared = workspace.interfaces.get(iface) if workspace is not None else None
+    if declared is not None and name in declared.fields and declared.fields[name].key_node is not None:
+        found.append((declared.source, declared.fields[name].key_node))
+    for module in modules:
+        for part in module.parts():
+            for call in part.source.tree.index.calls:
+                if _text(part.source, call.callee).split(".")[-1] != "mkExports" or not call.args:
+                    continue
+                from ..model.values import Env, Reader
+
+                value = Reader(part.source.text).read(call.args[0], Env(None))
+                inner = value.get(iface) if isinstance(value, AttrSet) else None
+                if isinstance(inner, AttrSet):
+                    found += [(part.source, n) for n in inner.key_nodes(name)]
+    for source in module_sources:
+        for select in source.tree.index.selects:
+            attrs = select.path.named_children
+            for first, second in zip(attrs, attrs[1:]):
+                if _text(source, first) == iface and _text(source, second) == name:
+                    found.append((source, second))
+    return _dedupe(found)

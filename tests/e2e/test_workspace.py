@@ -145,3 +145,15 @@ async def test_indexing_reports_progress(client):
     assert reports is not None, client.progress_reports
     assert isinstance(reports[0], lsp.WorkDoneProgressBegin)
     assert isinstance(reports[-1], lsp.WorkDoneProgressEnd) and "indexed" in reports[-1].message
+
+
+async def test_rename_an_interface_field_across_files(client):
+    uri = VPN.as_uri()
+    await open_doc(client, uri, VPN.read_text())
+    ident = lsp.TextDocumentIdentifier(uri)
+    field = position(VPN, "vpn.pubkey", 5)
+    edit = await client.text_document_rename_async(lsp.RenameParams(ident, field, "publicKey"))
+    assert {Path(u[7:]).name: [e.new_text for e in edits] for u, edits in edit.changes.items()} == {
+        "default.nix": ["publicKey"],
+        "vpn.nix": ["publicKey"],
+    }
