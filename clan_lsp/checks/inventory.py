@@ -149,6 +149,20 @@ def module_not_found(ctx: InventoryContext) -> None:
                     "Set `module.input = \"self\"` if the module is defined in your own flake."
                 )
             ctx.report(instance.source, resolved.name_node, message, fixes=rename_fixes(resolved.name_node, resolved.name, schema.CLAN_CORE_SERVICES, quote=True) if resolved.name_node is not None and resolved.name_node.type == "string_expression" else ())
+        elif resolved.input not in (None, "self"):
+            inputs = ctx.index.flake_inputs
+            if inputs is not None and resolved.input not in inputs:
+                module = instance.value.get("module")
+                node = module.get("input").node if isinstance(module, AttrSet) and module.get("input") is not None else resolved.name_node
+                ctx.report(
+                    instance.source,
+                    node,
+                    f"Flake doesn't provide input with name '{resolved.input}'. Choose one of the following inputs: "
+                    f"{', '.join(inputs)}.{did_you_mean(resolved.input, inputs)} Or remove `module.input` (or set "
+                    "`module.input = null`) to use a clan-core module.",
+                    severity=ERROR,
+                    fixes=rename_fixes(node, resolved.input, inputs, quote=True) if node is not None and node.type == "string_expression" else (),
+                )
         elif resolved.input == "self" and not resolved.name.startswith("@clan/"):
             # The workspace shows its clan.modules: a name in none of them is really missing.
             # (`@clan/...` names are added by clan-core's own test harness, out of sight.)

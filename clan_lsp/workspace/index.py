@@ -89,6 +89,7 @@ class WorkspaceIndex:
         self.inventories: list[InventoryDecl] = []
         self.indexed: list[str] = []
         self.clan_date: str | None = None
+        self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
         self._inventory_findings: dict = {}
 
@@ -103,6 +104,9 @@ class WorkspaceIndex:
                 continue
             index.indexed.append(path)
             index.add(source)
+        for root in index.roots:
+            if index.flake_inputs is None:
+                index.flake_inputs = _flake_inputs(files, os.path.join(root, "flake.nix"))
         for root in index.roots:
             date = clan_core_date(os.path.join(root, "flake.lock"))
             if date:
@@ -339,6 +343,18 @@ def parse_type(text: str) -> t.NixType:
         return parse()
     except Exception:  # noqa: BLE001 - a type we cannot read is any type
         return t.ANY
+
+
+def _flake_inputs(files, path: str) -> list[str] | None:
+    """The input names a flake.nix declares, or None when they cannot be read statically."""
+    source = files.load(path) if os.path.exists(path) else None
+    if source is None:
+        return None
+    body, _, _ = peel_functions(source.value)
+    inputs = body.get("inputs") if isinstance(body, AttrSet) else None
+    if not isinstance(inputs, AttrSet) or inputs.dynamic:
+        return None
+    return inputs.names()
 
 
 def clan_core_date(lock_path: str) -> str | None:
