@@ -154,7 +154,7 @@ class ClanLanguageServer(LanguageServer):
             return True
         if any(r.path == document.path for r in index.modules.values()) or document.path in index.inventory_paths():
             index._modules_cache.clear()
-            index._inventory_findings.clear()
+            index._derived.clear()
             return True
         return False
 

@@ -62,7 +62,7 @@ def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str
 
 def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
     """Every inventory finding of the workspace (computed once per index and generation)."""
-    cache = index._inventory_findings
+    cache = index._derived
     if generation not in cache:
         context = InventoryContext(index, generation)
         for registered in INVENTORY_RULES:
@@ -130,13 +130,24 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
     return resolved
 
 
+def resolved_instances(index: WorkspaceIndex) -> list[tuple[InstanceDecl, AttrSet | None, Resolved | None]]:
+    """Every instance with its `roles` set and its resolved module, resolved once per index."""
+    cache = index._derived
+    if "resolved" not in cache:
+        rows = []
+        for instance in index.instances:
+            roles = instance.value.get("roles")
+            rows.append((instance, roles if isinstance(roles, AttrSet) else None, resolve_instance(index, instance)))
+        cache["resolved"] = rows
+    return cache["resolved"]
+
+
 # ---------------------------------------------------------------- rules
 
 
 @inventory_rule("module-not-found", WARNING, "E29", "An instance's module cannot be found (clan's words; a warning, as the whole flake is not visible)")
 def module_not_found(ctx: InventoryContext) -> None:
-    for instance in ctx.index.instances:
-        resolved = resolve_instance(ctx.index, instance)
+    for instance, _roles, resolved in resolved_instances(ctx.index):
         if resolved is None or resolved.roles is not None or resolved.module is not None:
             continue
         if resolved.input is None:
@@ -177,12 +188,8 @@ def module_not_found(ctx: InventoryContext) -> None:
 
 @inventory_rule("unknown-role", ERROR, "E2", "An instance uses a role its module does not define")
 def unknown_role(ctx: InventoryContext) -> None:
-    for instance in ctx.index.instances:
-        roles = instance.value.get("roles")
-        if not isinstance(roles, AttrSet):
-            continue
-        resolved = resolve_instance(ctx.index, instance)
-        if resolved is None or resolved.roles is None:
+    for instance, roles, resolved in resolved_instances(ctx.index):
+        if roles is None or resolved is None or resolved.roles is None:
             continue
         used = roles.names()
         unknown = [r for r in used if r not in resolved.roles]
@@ -300,12 +307,8 @@ def _closed_interface(module: ServiceModule, role: str) -> bool:
 
 @inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")
 def unknown_setting(ctx: InventoryContext) -> None:
-    for instance in ctx.index.instances:
-        roles = instance.value.get("roles")
-        if not isinstance(roles, AttrSet):
-            continue
-        resolved = resolve_instance(ctx.index, instance)
-        if resolved is None or resolved.module is None:
+    for instance, roles, resolved in resolved_instances(ctx.index):
+        if roles is None or resolved is None or resolved.module is None:
             continue
         for role, where, settings in _settings_sites(instance, roles):
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
@@ -365,12 +368,8 @@ def settings_conflict(ctx: InventoryContext) -> None:
     from ..spec import types as nix_types
 
     scalar = (nix_types.Str, nix_types.Int, nix_types.Bool, nix_types.Float, nix_types.Path, nix_types.Enum, nix_types.StrMatching)
-    for instance in ctx.index.instances:
-        roles = instance.value.get("roles")
-        if not isinstance(roles, AttrSet):
-            continue
-        resolved = resolve_instance(ctx.index, instance)
-        if resolved is None or resolved.module is None:
+    for instance, roles, resolved in resolved_instances(ctx.index):
+        if roles is None or resolved is None or resolved.module is None:
             continue
         sites = list(_settings_sites(instance, roles))
         for role, where, settings in sites:

@@ -91,7 +91,7 @@ class WorkspaceIndex:
         self.clan_date: str | None = None
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
-        self._inventory_findings: dict = {}
+        self._derived: dict = {}  # computed from this index: inventory findings, resolved instances
 
     # -- building
 
