@@ -121,3 +121,14 @@ def test_owner_search_stays_inside_the_workspace(tmp_path: Path) -> None:
     assert {f.code for f in analyze(anywhere.load(str(workspace / "role.nix")), anywhere).findings} == {"missing-ellipsis"}
     confined = Files(roots=[str(workspace)])
     assert analyze(confined.load(str(workspace / "role.nix")), confined).findings == []
+
+
+def test_settings_of_an_inner_function_are_not_the_role_settings() -> None:
+    text = (
+        '{ lib, ... }: { _class = "clan.service"; manifest.name = "a"; manifest.readme = "r"; '
+        'roles.s = { description = "d"; interface = { lib, ... }: { options.port = lib.mkOption { type = lib.types.int; }; }; '
+        "perInstance = { settings, ... }: { nixosModule.a = settings.port; "
+        "nixosModule.b = lib.mapAttrs (name: settings: settings.anything) { }; nixosModule.c = settings.prot; }; }; }"
+    )
+    report = analyze(load_source(text), Files())
+    assert [text[f.start : f.end] for f in report.findings if f.code == "unknown-setting-read"] == ["prot"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule
+from ..model.scope import binder_of
 from ..spec import schema
 from ..syntax import Node
 from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
@@ -211,3 +212,47 @@ def role_settings(ctx: Context) -> None:
                 "roles.<roleName>.machines.<machineName>.settings`) This feature will be removed in the next release.",
                 source=site.part.source,
             )
+
+
+@rule("unknown-setting-read", ERROR, "E13", "perInstance reads `settings.<name>` that the role's interface does not declare")
+def unknown_setting_read(ctx: Context) -> None:
+    from ..model.interface import closed_interface, role_options
+
+    for site in sites(ctx.module):
+        if site.kind != "perInstance" or site.function.formal("settings") is None:
+            continue
+        role = _role_of(site)
+        if role is None or not closed_interface(ctx.module, role):
+            continue
+        declared = [o.name for o in role_options(ctx.module, role)]
+        body = site.function.body_thunk.node
+        if body is None:
+            continue
+        text = site.part.source.text
+        formal = site.function.formal("settings").node
+        for select in site.part.source.tree.index.selects_in(body):
+            if select.has_default or text[select.base.start_byte : select.base.end_byte] != b"settings":
+                continue
+            scope = binder_of(select.base, text, site.part.source.tree.root)
+            if scope is None or scope.binder.id != formal.id:
+                continue  # an inner function's own `settings`
+            first = select.path.named_children[0] if select.path.named_children else None
+            if first is None or first.type != "identifier":
+                continue
+            name = text[first.start_byte : first.end_byte].decode()
+            if name in declared:
+                continue
+            ctx.report(
+                first,
+                f"attribute '{name}' missing: the interface of role '{role}' declares "
+                f"{', '.join(declared) or 'no options'}.{did_you_mean(name, declared)}",
+                source=site.part.source,
+                fixes=rename_fixes(first, name, declared),
+            )
+
+
+def _role_of(site: Site) -> str | None:
+    for role_name, role in roles_of(site.part):
+        if isinstance(role, AttrSet) and role.get("perInstance") is site.function:
+            return role_name
+    return None

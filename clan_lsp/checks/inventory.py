@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from ..model import AttrSet, Null, ServiceModule, SourceFile, Str, Value
-from ..model.interface import interface_body, role_names, role_options
+from ..model.interface import closed_interface, role_names, role_options
 from ..spec import schema
 from ..spec.versions import NEWEST, Generation
 from ..syntax import Node
@@ -287,24 +287,6 @@ def _settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[st
                     yield role, f"roles.{role}.tags.{tag}.settings", found
 
 
-def _closed_interface(module: ServiceModule, role: str) -> bool:
-    """Whether a role's interface declares every option statically (no freeform, no imports)."""
-    for part in module.parts():
-        roles = part.effective().get("roles")
-        if not isinstance(roles, AttrSet):
-            continue
-        if roles.has(role) and roles.get(role) is not None:
-            body = interface_body(roles.get(role))
-            role_value = roles.get(role)
-            if isinstance(role_value, AttrSet) and role_value.has("interface") and body is None:
-                return False
-            if body is not None:
-                options = body.get("options")
-                if body.dynamic or body.has("imports") or body.has("freeformType") or (options is not None and (not isinstance(options, AttrSet) or options.dynamic)):
-                    return False
-    return not module.is_dynamic()
-
-
 @inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")
 def unknown_setting(ctx: InventoryContext) -> None:
     for instance, roles, resolved in resolved_instances(ctx.index):
@@ -314,7 +296,7 @@ def unknown_setting(ctx: InventoryContext) -> None:
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
                 continue
             options = {o.name: o for o in role_options(resolved.module, role)}
-            closed = _closed_interface(resolved.module, role)
+            closed = closed_interface(resolved.module, role)
             for name in settings.names():
                 key = settings.key_nodes(name)[0]
                 option = options.get(name)

@@ -103,3 +103,22 @@ def role_names(module: ServiceModule | None) -> list[tuple[str, Node | None, Sou
                 keys = roles.key_nodes(name)
                 names.setdefault(name, (name, keys[0] if keys else None, part.source))
     return list(names.values())
+
+
+def closed_interface(module: ServiceModule, role: str) -> bool:
+    """Whether a role's interface declares every option statically (no freeform, no imports)."""
+    for part in module.parts():
+        roles = part.effective().get("roles")
+        if not isinstance(roles, AttrSet) or not roles.has(role):
+            continue
+        role_value = roles.get(role)
+        body = interface_body(role_value)
+        if isinstance(role_value, AttrSet) and role_value.has("interface") and body is None:
+            return False
+        if body is not None:
+            options = body.get("options")
+            if body.dynamic or body.has("imports") or body.has("freeformType") or (
+                options is not None and (not isinstance(options, AttrSet) or options.dynamic)
+            ):
+                return False
+    return not module.is_dynamic()
