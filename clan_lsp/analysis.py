@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from .checks import ERROR, Finding, run_rules
 from .model import ServiceModule, SourceFile, attach_imports, find_services, load_source
-from .model.service import _module_from, resolve_path
 from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 

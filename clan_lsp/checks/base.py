@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 from ..model import ServiceModule, SourceFile
 from ..spec.versions import NEWEST, Generation
@@ -107,11 +107,6 @@ class Context:
         return finding
 
 
-def source_of(module: ServiceModule, node: Node | None) -> SourceFile:
-    """The part's source a node belongs to (a node is only meaningful in its own file)."""
-    return module.source
-
-
 def suggest(name: str, candidates: Iterable[str]) -> list[str]:
     pool = list(dict.fromkeys(candidates))
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
@@ -148,7 +143,3 @@ def run_rules(module: ServiceModule, generation: Generation = NEWEST, only: Iter
         for finding in registered.run(context) or ():
             context.findings.append(finding)
     return context.findings
-
-
-def iter_parts(module: ServiceModule) -> Iterator[ServiceModule]:
-    yield from module.parts()

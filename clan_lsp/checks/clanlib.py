@@ -111,7 +111,6 @@ def select_exports(ctx: Context) -> None:
             for select in source.tree.index.selects_in(body):
                 if text[select.base.start_byte : select.base.end_byte] != param or not select.path.named_children:
                     continue
-                node = select.node
                 first = select.path.named_children[0]
                 if first.type != "identifier":
                     continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..model import AttrSet, Lambda, ListValue, Null, ServiceModule, Str, Value
-from ..model.service import SERVICE_CLASS, is_unknown
+from ..model.service import SERVICE_CLASS
 from ..spec import schema
 from ..spec import types as t
 from .base import (
@@ -402,7 +402,3 @@ def missing_readme(ctx: Context) -> None:
         "(clan warns on every machine that uses it).",
         source=anchor[0].source,
     )
-
-
-def is_literal_unknown(value: Value | None) -> bool:
-    return is_unknown(value)

@@ -144,7 +144,7 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
     found = occurrences(source, target)
     if workspace is None:
         return found
-    from .resolve import interface_occurrences, role_occurrences
+    from .resolve import interface_occurrences
 
     if target.kind == "interface":
         declared = workspace.interfaces.get(target.name)

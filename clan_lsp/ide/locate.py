@@ -11,7 +11,7 @@ parentheses, `let ... in` bodies) are transparent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Value, dotted_name
 from ..model.service import peel_functions
@@ -359,17 +359,6 @@ def node_at(source: SourceFile, offset: int, prefer_right: bool = False) -> Node
     return root.descendant_for_byte_range(offset, offset) or root
 
 
-def place_at(source: SourceFile, modules: list[ServiceModule], offset: int, node: Node | None = None) -> tuple[Place, ServiceModule | None]:
-    module, root = module_root(source, modules, offset)
-    if root is None:
-        return Place("none"), module
-    node = node or node_at(source, offset)
-    steps, reached = steps_to(node, root, source.text, offset)
-    if not reached:
-        return Place("none"), module
-    return classify(strip_module_function(steps, root)), module
-
-
 def lambda_value(module: ServiceModule | None, function: Node) -> Lambda | None:
     """The model's Lambda for a function node, searching the module's parts."""
     if module is None:
@@ -389,10 +378,7 @@ def _find_lambda(value: Value | None, target: Node, depth: int) -> Lambda | None
             return value
         return _find_lambda(value.body, target, depth + 1)
     if isinstance(value, AttrSet):
-        node = value.node
-        if node is not None and not (node.start_byte <= target.start_byte and target.end_byte <= node.end_byte):
-            # merged sets may hold definitions from elsewhere: search them all
-            pass
+        # merged sets may hold definitions from elsewhere: search every definition
         for name in value.names():
             for definition in value.defs(name):
                 thunk_node = definition.thunk.node
@@ -402,13 +388,3 @@ def _find_lambda(value: Value | None, target: Node, depth: int) -> Lambda | None
                 if found is not None:
                     return found
     return None
-
-
-@dataclass
-class Selection:
-    """`base.a.b` around the cursor: the base variable and the names before the cursor."""
-
-    base: str
-    base_node: Node
-    names: list[str] = field(default_factory=list)
-    segment: Node | None = None  # the segment under the cursor, if any

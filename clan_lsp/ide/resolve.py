@@ -255,7 +255,7 @@ def occurrences(source: SourceFile, target: Target) -> list[tuple[SourceFile, No
 
 def interface_occurrences(module: ServiceModule, name: str) -> list[tuple[SourceFile, Node]]:
     """Where the module names an export interface: `exports.out`, mkExports keys, `clan.exportInterfaces.<name>`."""
-    from ..model import AttrSet, Call, ListValue, Str
+    from ..model import AttrSet, ListValue, Str
 
     found: list[tuple[SourceFile, Node]] = []
     for part in module.parts():

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ..syntax import Node, SyntaxTree
-from .values import AttrSet, Call, Lambda, ListValue, PathValue, Str, Unknown, Value, read_file
+from .values import AttrSet, Call, Lambda, ListValue, PathValue, Str, Value, read_file
 
 SERVICE_CLASS = "clan.service"
 _CONFIG_STYLE_KEYS = ("imports", "options", "config", "_file", "key", "disabledModules", "_module", "_class")
@@ -235,7 +235,3 @@ def attach_imports(module: ServiceModule, load: Loader, depth: int = 0) -> None:
             continue
         module.fragments.append(part)
         attach_imports(part, load, depth + 1)
-
-
-def is_unknown(value: Value | None) -> bool:
-    return value is None or isinstance(value, (Unknown, Call))

@@ -213,7 +213,6 @@ class AttrSet(Value):
     def path(self, *names: str) -> Value | None:
         value: Value | None = self
         for name in names:
-            value = see_through(value)
             if not isinstance(value, AttrSet):
                 return None
             value = value.get(name)
@@ -221,10 +220,6 @@ class AttrSet(Value):
 
     def describe(self) -> str:
         return "an attribute set"
-
-
-def see_through(value: Value | None) -> Value | None:
-    return value
 
 
 # ---------------------------------------------------------------- evaluation

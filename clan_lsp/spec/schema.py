@@ -11,7 +11,7 @@ went away.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import types as t
 

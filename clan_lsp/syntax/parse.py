@@ -8,7 +8,7 @@ every offset stays valid) and the tree is reparsed incrementally.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterator
 
 import tree_sitter

@@ -20,17 +20,6 @@ class Position:
     character: int
 
 
-@dataclass(frozen=True)
-class Span:
-    """A byte range [start, end) in a document."""
-
-    start: int
-    end: int
-
-    def contains(self, offset: int) -> bool:
-        return self.start <= offset <= self.end
-
-
 def _units(chunk: bytes, encoding: str) -> int:
     if encoding == UTF8:
         return len(chunk)
