@@ -11,6 +11,7 @@ from ..spec import types as t
 from .base import (
     ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule,
 )
+from ..syntax.parse import BINDINGS, binding_of
 from .literals import mismatches
 
 
@@ -52,7 +53,7 @@ def check_keys(
                     new_key = option.replaced_by[len(prefix) + 1 :] if prefix else option.replaced_by
                     fixes = (Fix(f"Rename to `{option.replaced_by}`", (Edit(key.start_byte, key.end_byte, new_key),)),)
                 else:
-                    binding = _binding_of(key)
+                    binding = binding_of(key, BINDINGS)
                     if binding is not None:
                         fixes = (Fix(f"Remove the removed option `{prefix}.{name}`", (Edit(binding.start_byte, binding.end_byte, ""),)),)
                 ctx.report(
@@ -80,14 +81,6 @@ def check_keys(
 
 def _join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
-
-
-def _binding_of(node):
-    for _ in range(64):  # each .parent costs the depth: stay near
-        if node is None or node.type in ("binding", "inherit", "inherit_from"):
-            return node
-        node = node.parent
-    return None
 
 
 def _uses_config_style(part: ServiceModule) -> bool:

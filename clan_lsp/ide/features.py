@@ -9,6 +9,7 @@ from ..model import AttrSet, ServiceModule, SourceFile
 from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..syntax import Node
+from ..syntax.parse import BINDINGS, binding_of
 from . import docs
 from .items import Action, HoverInfo, Location, WorkspaceSymbol, Symbol, TextEdit
 from .resolve import Target, declaration, occurrences, resolve
@@ -252,12 +253,7 @@ def _span(attrs: AttrSet, name: str) -> tuple[int, int, int, int] | None:
     if not keys:
         return None
     key = keys[0]
-    binding = key
-    for _ in range(64):
-        if binding is None or binding.type in ("binding", "inherit", "inherit_from"):
-            break
-        binding = binding.parent
-    outer = binding or key
+    outer = binding_of(key, BINDINGS) or key
     return outer.start_byte, outer.end_byte, key.start_byte, key.end_byte
 
 

@@ -139,33 +139,49 @@ def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[s
     return modules, registered
 
 
-def _clan_module_entries(body: AttrSet, limit: int = 400) -> Iterator[tuple[str, Value, Node | None]]:
-    """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file."""
-    stack: list[tuple[AttrSet, tuple[str, ...]]] = [(body, ())]
-    visited = 0
-    while stack and visited < limit:
-        current, trail = stack.pop()
-        visited += 1
-        for name in current.names():
-            if name == "modules" and trail and trail[-1] == "clan":
-                modules = current.get(name)
-                if isinstance(modules, AttrSet):
-                    for entry in modules.names():
-                        value = modules.get(entry)
-                        keys = modules.key_nodes(entry)
-                        if value is not None:
-                            yield entry, _unwrap_import(value), keys[0] if keys else None
+# Attributes that never hold a clan configuration below them; `modules` is read, not entered.
+_NOT_ENTERED = frozenset({"exportInterfaces", "modules", "inventory", "imports", "options", "roles", "nixosModule"})
+
+
+def walk_sets(body: AttrSet, limit: int = 600, depth: int = 6) -> Iterator[tuple[tuple[str, ...], AttrSet]]:
+    """(trail, attrset) for the sets near the top of a file, where clan configurations live.
+
+    Functions on the way (`perSystem = { pkgs, ... }: ...`, flake-parts modules) are peeled.
+    """
+    stack: list[tuple[tuple[str, ...], AttrSet]] = [((), body)]
+    seen = 0
+    while stack and seen < limit:
+        trail, attrs = stack.pop()
+        seen += 1
+        yield trail, attrs
+        if len(trail) >= depth:
+            continue
+        for name in attrs.names():
+            if name in _NOT_ENTERED:
                 continue
-            if len(trail) >= 6 or name in ("inventory", "exportInterfaces", "imports", "options"):
-                continue
-            child = current.get(name)
-            child, _, _ = peel_functions(child) if child is not None else (None, None, [])
+            child = attrs.get(name)
+            if isinstance(child, Lambda):
+                child, _, _ = peel_functions(child)
             if isinstance(child, AttrSet):
-                stack.append((child, trail + (name,)))
+                stack.append((trail + (name,), child))
 
 
-def _unwrap_import(value: Value) -> Value:
-    """`import ./x.nix` and `lib.modules.importApply ./x.nix {...}` register the file."""
+def _clan_module_entries(body: AttrSet) -> Iterator[tuple[str, Value, Node | None]]:
+    """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file."""
+    for trail, attrs in walk_sets(body):
+        if trail[-1:] != ("clan",):
+            continue
+        modules = attrs.get("modules")
+        if isinstance(modules, AttrSet):
+            for entry in modules.names():
+                value = modules.get(entry)
+                keys = modules.key_nodes(entry)
+                if value is not None:
+                    yield entry, unwrap_import(value), keys[0] if keys else None
+
+
+def unwrap_import(value: Value) -> Value:
+    """`import ./x.nix` and `lib.modules.importApply ./x.nix {...}` stand for the file."""
     if isinstance(value, Call) and value.name in ("import", "importApply"):
         first = value.arg(0)
         if isinstance(first, PathValue):
@@ -184,7 +200,7 @@ def import_paths(module: ServiceModule) -> tuple[list[tuple[str, Node | None]], 
     if not isinstance(imports, ListValue):
         return files, inline, True
     for item in imports.items():
-        item = _unwrap_import(item)
+        item = unwrap_import(item)
         if isinstance(item, PathValue):
             files.append((item.text, item.node))
         elif isinstance(item, (AttrSet, Lambda)):

@@ -174,15 +174,24 @@ class SyntaxTree:
         return errors
 
 
-def _binding_name(tree: SyntaxTree, node: Node | None) -> str | None:
-    for _ in range(64):  # the binding is near; each .parent costs the depth
-        if node is None:
-            break
-        if node.type == "binding":
-            path = node.child_by_field_name("attrpath")
-            return tree.node_text(path) if path is not None else None
+BINDINGS = ("binding", "inherit", "inherit_from")
+
+
+def binding_of(node: Node | None, kinds: tuple[str, ...] = ("binding",), limit: int = 64) -> Node | None:
+    """The nearest enclosing binding. It is near, and each .parent costs the depth: stay near."""
+    for _ in range(limit):
+        if node is None or node.type in kinds:
+            return node
         node = node.parent
     return None
+
+
+def _binding_name(tree: SyntaxTree, node: Node | None) -> str | None:
+    binding = binding_of(node)
+    if binding is None:
+        return None
+    path = binding.child_by_field_name("attrpath")
+    return tree.node_text(path) if path is not None else None
 
 
 def _token_text(tree: SyntaxTree, node: Node) -> str:
@@ -215,14 +224,10 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
     if text.startswith("=") and where and parent is not None:
         previous = node.prev_sibling
         anchor = previous.end_byte if previous is not None else node.start_byte
-        binding = parent
-        for _ in range(64):
-            if binding is None or binding.type == "binding":
-                break
-            binding = binding.parent
+        binding = binding_of(parent)
         data = tree.text
         line_start = data.rfind(b"\n", 0, node.start_byte) + 1
-        if binding is not None and binding.type == "binding" and line_start > binding.start_byte:
+        if binding is not None and line_start > binding.start_byte:
             # The `;` belongs at the end of the line before the one holding `name =`.
             cut = line_start - 1
             for _ in range(64):  # skip blanks and comments back to the last real token

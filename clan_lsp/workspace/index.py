@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
-from ..model.service import _module_from, attach_imports, peel_functions, resolve_path
+from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import, walk_sets
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
@@ -130,7 +130,7 @@ class WorkspaceIndex:
         body, _, _ = peel_functions(source.value)
         if not isinstance(body, AttrSet):
             return
-        for trail, attrs in _walk(body):
+        for trail, attrs in walk_sets(body):
             if "clan" in trail or trail[-1:] == ("inventory",) or not trail:
                 self._collect(source, trail, attrs)
 
@@ -146,7 +146,7 @@ class WorkspaceIndex:
                 keys = modules.key_nodes(name)
                 value = modules.get(name)
                 registration = ModuleRegistration(name, source, keys[0] if keys else None)
-                target = _import_target(value)
+                target = unwrap_import(value)
                 if isinstance(target, PathValue):
                     registration.path = resolve_path(source.path, target.text)
                 elif value is not None:
@@ -164,7 +164,7 @@ class WorkspaceIndex:
 
     def _follow(self, source: SourceFile, value: Value) -> Value:
         """`inventory = import ./inventory.nix;`"""
-        target = _import_target(value)
+        target = unwrap_import(value)
         if isinstance(target, PathValue):
             path = resolve_path(source.path, target.text)
             loaded = self.files.load(path) if path else None
@@ -219,32 +219,6 @@ class WorkspaceIndex:
 
     def interface_specs(self) -> dict[str, schema.ExportInterface]:
         return {name: decl.as_spec() for name, decl in self.interfaces.items()}
-
-
-def _import_target(value: Value | None) -> Value | None:
-    if isinstance(value, Call) and value.name in ("import", "importApply"):
-        return value.arg(0)
-    return value
-
-
-def _walk(body: AttrSet, limit: int = 600) -> Iterator[tuple[tuple[str, ...], AttrSet]]:
-    """(trail, attrset) for the sets near the top of a file, where clan configurations live."""
-    stack: list[tuple[tuple[str, ...], AttrSet]] = [((), body)]
-    seen = 0
-    while stack and seen < limit:
-        trail, attrs = stack.pop()
-        seen += 1
-        yield trail, attrs
-        if len(trail) >= 6:
-            continue
-        for name in attrs.names():
-            if name in ("exportInterfaces", "modules", "inventory", "imports", "options", "roles", "nixosModule"):
-                continue
-            child = attrs.get(name)
-            if isinstance(child, Lambda):
-                child, _, _ = peel_functions(child)
-            if isinstance(child, AttrSet):
-                stack.append((trail + (name,), child))
 
 
 def _interface(name: str, value: Value | None, source: SourceFile, key: Node | None) -> InterfaceDecl:
