@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from . import __version__
 from .analysis import MAX_FILE_BYTES, Files, analyze
@@ -14,23 +14,16 @@ from .checks import ERROR, Finding
 from .spec.versions import Generation
 from .syntax import UTF32, LineIndex
 from .workspace import WorkspaceIndex
+from .workspace.index import nix_files
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-
-
-def _nix_files(root: str) -> Iterator[str]:
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d != "node_modules")
-        for name in sorted(names):
-            if name.endswith(".nix"):
-                yield os.path.join(directory, name)
 
 
 def _collect(paths: Sequence[str], problems: list[str]) -> list[str]:
     files: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            found = list(_nix_files(path))
+            found = list(nix_files([path]))
             if not found:
                 problems.append(f"{path}: no .nix files found")
             files.extend(found)

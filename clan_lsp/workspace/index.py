@@ -115,16 +115,10 @@ class WorkspaceIndex:
         return index
 
     def _nix_files(self) -> Iterator[str]:
-        count = 0
-        for root in self.roots:
-            for directory, subdirs, names in os.walk(root):
-                subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS and not d.startswith("."))
-                for name in sorted(names):
-                    if name.endswith(".nix"):
-                        count += 1
-                        if count > MAX_FILES:
-                            return
-                        yield os.path.join(directory, name)
+        for count, path in enumerate(nix_files(self.roots), start=1):
+            if count > MAX_FILES:
+                return
+            yield path
 
     def add(self, source: SourceFile) -> None:
         body, _, _ = peel_functions(source.value)
@@ -219,6 +213,20 @@ class WorkspaceIndex:
 
     def interface_specs(self) -> dict[str, schema.ExportInterface]:
         return {name: decl.as_spec() for name, decl in self.interfaces.items()}
+
+
+def nix_files(roots: list[str]) -> Iterator[str]:
+    """The .nix files below each root, in a stable order, named as `root/relative/path`.
+
+    `clan-lsp check` and the index both walk with this, so they name every file the same
+    way and share one parse of it.
+    """
+    for root in roots:
+        for directory, subdirs, names in os.walk(root):
+            subdirs[:] = sorted(d for d in subdirs if d not in _SKIP_DIRS and not d.startswith("."))
+            for name in sorted(names):
+                if name.endswith(".nix"):
+                    yield os.path.join(directory, name)
 
 
 def _interface(name: str, value: Value | None, source: SourceFile, key: Node | None) -> InterfaceDecl:
