@@ -12,6 +12,7 @@ from ..spec import types as t
 from ..syntax import Node
 from .base import ERROR, INFO, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
 from .literals import mismatches
+from ..model.service import exports_out
 from .structure import _name_of, body_of, roles_of
 
 
@@ -47,34 +48,7 @@ def export_sites(module: ServiceModule) -> Iterator[ExportSite]:
 
 def declared_out(ctx: Context) -> tuple[list[str] | None, list[tuple[ServiceModule, Str]]]:
     """The interface names in `manifest.exports.out`; None when not statically known."""
-    module = ctx.module
-    names: list[str] = []
-    literals: list[tuple[ServiceModule, Str]] = []
-    known = not module.is_dynamic()
-    option = ("exports", "out") if ctx.generation.has("2026-02-07") else ("traits",)
-    for part in module.parts():
-        manifest = part.effective().get("manifest")
-        if manifest is None:
-            continue
-        if not isinstance(manifest, AttrSet) or manifest.dynamic:
-            known = False
-            continue
-        value = manifest.path(*option)
-        if value is None:
-            exports = manifest.get("exports")
-            if exports is not None and (not isinstance(exports, AttrSet) or exports.dynamic):
-                known = False
-            continue
-        if not isinstance(value, ListValue):
-            known = False
-            continue
-        for item in value.items():
-            if isinstance(item, Str) and item.text is not None:
-                names.append(item.text)
-                literals.append((part, item))
-            else:
-                known = False
-    return (names if known else None), literals
+    return exports_out(ctx.module, ctx.generation)
 
 
 def _interfaces(ctx: Context) -> dict[str, schema.ExportInterface]:

@@ -273,18 +273,13 @@ def _settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[st
         settings = value.get("settings")
         if settings is not None:
             yield role, f"roles.{role}.settings", settings
-        machines = value.get("machines")
-        if isinstance(machines, AttrSet):
-            for machine in machines.names():
-                found = machines.path(machine, "settings")
-                if found is not None:
-                    yield role, f"roles.{role}.machines.{machine}.settings", found
-        tags = value.get("tags")
-        if isinstance(tags, AttrSet):
-            for tag in tags.names():
-                found = tags.path(tag, "settings")
-                if found is not None:
-                    yield role, f"roles.{role}.tags.{tag}.settings", found
+        for group in ("machines", "tags"):  # `tags = [ ... ]` (a list) carries no settings
+            members = value.get(group)
+            if isinstance(members, AttrSet):
+                for member in members.names():
+                    found = members.path(member, "settings")
+                    if found is not None:
+                        yield role, f"roles.{role}.{group}.{member}.settings", found
 
 
 @inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..model import ServiceModule, SourceFile
+from ..model.service import exports_out
 from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..spec.versions import NEWEST, Generation
@@ -215,20 +216,8 @@ def _known_interfaces(generation: Generation, workspace) -> dict[str, schema.Exp
     return found
 
 
-def _declared_out(module: ServiceModule | None) -> list[str]:
-    if module is None:
-        return []
-    names = []
-    for value in module.values("manifest", "exports", "out"):
-        from ..model import ListValue, Str
-
-        if isinstance(value, ListValue):
-            names += [i.text for i in value.items() if isinstance(i, Str) and i.text]
-    return names
-
-
 def _interface_names(request: Request, module: ServiceModule | None, as_keys: bool, quoted: bool = True) -> list[Completion]:
-    listed = _declared_out(module)
+    listed = [s.text for _, s in exports_out(module, request.generation)[1] if s.text] if module is not None else []
     items = []
     for iface in request.interfaces.values():
         first = iface.name in listed

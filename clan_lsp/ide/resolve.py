@@ -255,23 +255,29 @@ def occurrences(source: SourceFile, target: Target) -> list[tuple[SourceFile, No
 
 def interface_occurrences(module: ServiceModule, name: str) -> list[tuple[SourceFile, Node]]:
     """Where the module names an export interface: `exports.out`, mkExports keys, `clan.exportInterfaces.<name>`."""
-    from ..model import AttrSet, ListValue, Str
+    from ..model import ListValue, Str
 
     found: list[tuple[SourceFile, Node]] = []
     for part in module.parts():
         for value in [part.effective().path("manifest", "exports", "out"), part.effective().path("manifest", "exports", "inputs")]:
             if isinstance(value, ListValue):
                 found += [(part.source, i.node) for i in value.items() if isinstance(i, Str) and i.text == name and i.node is not None]
-        for call in part.source.tree.index.calls:
-            callee = _text(part.source, call.callee).split(".")[-1]
-            if callee != "mkExports" or not call.args:
-                continue
-            from ..model.values import Env, Reader
-
-            value = Reader(part.source.text).read(call.args[0], Env(None))
-            if isinstance(value, AttrSet):
-                found += [(part.source, n) for n in value.key_nodes(name)]
+        for value in mkexports_values(part.source):
+            found += [(part.source, n) for n in value.key_nodes(name)]
     return _dedupe(found)
+
+
+def mkexports_values(source: SourceFile):
+    """The attribute sets passed to `mkExports` in a file."""
+    from ..checks.clanlib import calls
+    from ..model import AttrSet
+    from ..model.values import Env, Reader
+
+    for _name, _callee, args in calls(source, ("mkExports",)):
+        if args:
+            value = Reader(source.text).read(args[0], Env(None))
+            if isinstance(value, AttrSet):
+                yield value
 
 
 def _dedupe(found: list[tuple[SourceFile, Node]]) -> list[tuple[SourceFile, Node]]:
@@ -333,13 +339,8 @@ def field_occurrences(workspace, module_sources: list[SourceFile], modules: list
         found.append((declared.source, declared.fields[name].key_node))
     for module in modules:
         for part in module.parts():
-            for call in part.source.tree.index.calls:
-                if _text(part.source, call.callee).split(".")[-1] != "mkExports" or not call.args:
-                    continue
-                from ..model.values import Env, Reader
-
-                value = Reader(part.source.text).read(call.args[0], Env(None))
-                inner = value.get(iface) if isinstance(value, AttrSet) else None
+            for value in mkexports_values(part.source):
+                inner = value.get(iface)
                 if isinstance(inner, AttrSet):
                     found += [(part.source, n) for n in inner.key_nodes(name)]
     for source in module_sources:

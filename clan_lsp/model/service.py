@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from ..spec.versions import NEWEST, Generation
 from ..syntax import Node, SyntaxTree
 from .values import AttrSet, Call, Lambda, ListValue, PathValue, Str, Value, read_file
 
@@ -251,3 +252,35 @@ def attach_imports(module: ServiceModule, load: Loader, depth: int = 0) -> None:
             continue
         module.fragments.append(part)
         attach_imports(part, load, depth + 1)
+
+
+def exports_out(module: ServiceModule, generation: Generation = NEWEST) -> tuple[list[str] | None, list[tuple[ServiceModule, Str]]]:
+    """The interface names in `manifest.exports.out` (`traits` before 2026-02-07), and the
+    string literals that name them; the names are None when not statically known."""
+    names: list[str] = []
+    literals: list[tuple[ServiceModule, Str]] = []
+    known = not module.is_dynamic()
+    option = ("exports", "out") if generation.has("2026-02-07") else ("traits",)
+    for part in module.parts():
+        manifest = part.effective().get("manifest")
+        if manifest is None:
+            continue
+        if not isinstance(manifest, AttrSet) or manifest.dynamic:
+            known = False
+            continue
+        value = manifest.path(*option)
+        if value is None:
+            exports = manifest.get("exports")
+            if exports is not None and (not isinstance(exports, AttrSet) or exports.dynamic):
+                known = False
+            continue
+        if not isinstance(value, ListValue):
+            known = False
+            continue
+        for item in value.items():
+            if isinstance(item, Str) and item.text is not None:
+                names.append(item.text)
+                literals.append((part, item))
+            else:
+                known = False
+    return (names if known else None), literals
