@@ -63,7 +63,7 @@ def _interfaces(ctx: Context) -> dict[str, schema.ExportInterface]:
 def _workspace_is_definitive(ctx: Context) -> bool:
     """The workspace holds a clan configuration, so an undeclared interface is really missing."""
     index = ctx.workspace
-    return index is not None and bool(index.modules or index.inventories or index.interfaces)
+    return index is not None and index.complete
 
 
 def is_empty_value(value: Value | None) -> bool:

@@ -182,7 +182,7 @@ def module_not_found(ctx: InventoryContext) -> None:
                 resolved.name_node,
                 f"flake input 'self' doesn't provide clan-module with name '{resolved.name}'."
                 f"{did_you_mean(resolved.name, ctx.index.modules)} (No `clan.modules.{resolved.name}` in this workspace.)",
-                severity=ERROR if ctx.index.modules else WARNING,
+                severity=ERROR if ctx.index.complete else WARNING,
             )
 
 
@@ -230,7 +230,7 @@ def unknown_machine(ctx: InventoryContext) -> None:
     for instance in ctx.index.instances:
         if instance.machines is None:
             continue
-        known = instance.machines.names()
+        known = instance.machines.names
         roles = instance.value.get("roles")
         if not isinstance(roles, AttrSet):
             continue

@@ -74,7 +74,7 @@ def complete_inventory(index, source: SourceFile, request) -> list[Completion] |
         return [request.item(k, PROPERTY, "", "") for k in ROLE_KEYS]
     role = path[3]
     if len(path) == 5 and path[4] == "machines" and instance is not None and instance.machines is not None:
-        return [request.item(m, VARIABLE, "machine", "A machine of `inventory.machines`.") for m in instance.machines.names()]
+        return [request.item(m, VARIABLE, "machine", "A machine of `inventory.machines`.") for m in instance.machines.names]
     if path[-1] == "settings" and resolved is not None and resolved.module is not None:
         return [
             request.item(o.name, FIELD, o.type_text or "", o.description or "", f"{o.name} = $1;", snippet=True)

@@ -19,12 +19,12 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
-from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import, walk_sets
+from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import
+from ..semantics.clan import Clan, find_clans
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
 
-_TRIGGERS = (b"exportInterfaces", b"modules", b"inventory")
 _SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
 MAX_FILES = 5000
 
@@ -69,7 +69,12 @@ class InstanceDecl:
     source: SourceFile
     key_node: Node | None
     value: AttrSet
-    machines: AttrSet | None  # the same clan's inventory.machines, when known
+    machines: "KnownMachines | None"  # the machines the same clan registers, when known
+
+
+@dataclass
+class KnownMachines:
+    names: list[str]
 
 
 @dataclass
@@ -87,7 +92,9 @@ class WorkspaceIndex:
         self.modules: dict[str, ModuleRegistration] = {}
         self.instances: list[InstanceDecl] = []
         self.inventories: list[InventoryDecl] = []
-        self.indexed: list[str] = []
+        self.indexed: list[str] = []  # every file that is part of a clan
+        self.clans: list[Clan] = []
+        self.machines: dict[str, None] = {}
         self.clan_date: str | None = None
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
@@ -98,12 +105,10 @@ class WorkspaceIndex:
     @classmethod
     def build(cls, roots: list[str], files) -> "WorkspaceIndex":
         index = cls(roots, files)
-        for path in index._nix_files():
-            source = files.load(path)
-            if source is None or not any(trigger in source.text for trigger in _TRIGGERS):
-                continue
-            index.indexed.append(path)
-            index.add(source)
+        index.clans = find_clans(list(index._nix_files()), files.load)
+        for clan in index.clans:
+            index._add_clan(clan)
+        index.indexed = sorted(set().union(*(c.paths() for c in index.clans))) if index.clans else []
         for root in index.roots:
             if index.flake_inputs is None:
                 index.flake_inputs = _flake_inputs(files, os.path.join(root, "flake.nix"))
@@ -114,28 +119,58 @@ class WorkspaceIndex:
                 break
         return index
 
+    @property
+    def complete(self) -> bool:
+        """Every clan was found from an entry point and followed statically: what is not
+        declared is really missing."""
+        return bool(self.clans) and all(c.complete for c in self.clans)
+
     def _nix_files(self) -> Iterator[str]:
         for count, path in enumerate(nix_files(self.roots), start=1):
             if count > MAX_FILES:
                 return
             yield path
 
-    def add(self, source: SourceFile) -> None:
-        body, _, _ = peel_functions(source.value)
-        if not isinstance(body, AttrSet):
-            return
-        for trail, attrs in walk_sets(body):
-            if "clan" in trail or trail[-1:] == ("inventory",) or not trail:
-                self._collect(source, trail, attrs)
+    def _add_clan(self, clan: Clan) -> None:
+        for part in clan.parts:
+            self._collect(part.source, part.value)
+        machines = self._machines(clan)
+        for inventory in clan.inventories:
+            self._inventory(inventory.source, inventory.value, inventory.key_node, machines)
 
-    def _collect(self, source: SourceFile, trail: tuple[str, ...], attrs: AttrSet) -> None:
+    def _machines(self, clan: Clan) -> KnownMachines | None:
+        """Every machine clan registers: inventory.machines, `machines.<name>`, machines/<name>/
+        folders and inventory.json; None when some cannot be read statically."""
+        names: dict[str, None] = {}
+        for inventory in clan.inventories:
+            declared = inventory.value.get("machines")
+            if declared is None:
+                continue
+            if not isinstance(declared, AttrSet) or declared.dynamic:
+                return None
+            names.update(dict.fromkeys(declared.names()))
+        for part in clan.parts:
+            declared = part.value.get("machines")
+            if declared is None:
+                continue
+            if not isinstance(declared, AttrSet) or declared.dynamic:
+                return None
+            names.update(dict.fromkeys(declared.names()))
+        names.update(dict.fromkeys(clan.directory_machines()))
+        names.update(dict.fromkeys(clan.json_machines()))
+        for name in names:
+            self.machines.setdefault(name, None)
+        return KnownMachines(list(names))
+
+    def _collect(self, source: SourceFile, attrs: AttrSet) -> None:
+        """One part of a clan: its top level is the clan namespace."""
         interfaces = attrs.get("exportInterfaces")
-        if isinstance(interfaces, AttrSet) and ("clan" in trail):
+        if isinstance(interfaces, AttrSet):
             for name in interfaces.names():
                 keys = interfaces.key_nodes(name)
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
         modules = attrs.get("modules")
-        if isinstance(modules, AttrSet) and trail[-1:] == ("clan",):
+        if isinstance(modules, AttrSet):
             for name in modules.names():
                 keys = modules.key_nodes(name)
                 value = modules.get(name)
@@ -149,28 +184,9 @@ class WorkspaceIndex:
                         attach_imports(module, self.files.load)
                         registration.inline = module
                 self.modules.setdefault(name, registration)
-        inventory = attrs.get("inventory") if "clan" in trail or not trail else None
-        if inventory is not None:
-            keys = attrs.key_nodes("inventory")
-            inventory = self._follow(source, inventory)
-            if isinstance(inventory, AttrSet):
-                self._inventory(source, inventory, keys[0] if keys else None)
 
-    def _follow(self, source: SourceFile, value: Value) -> Value:
-        """`inventory = import ./inventory.nix;`"""
-        target = unwrap_import(value)
-        if isinstance(target, PathValue):
-            path = resolve_path(source.path, target.text)
-            loaded = self.files.load(path) if path else None
-            if loaded is not None:
-                body, _, _ = peel_functions(loaded.value)
-                return body
-        return value
-
-    def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None) -> None:
+    def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None, machines: "KnownMachines | None") -> None:
         self.inventories.append(InventoryDecl(source, inventory, key))
-        machines = inventory.get("machines")
-        machines = machines if isinstance(machines, AttrSet) and not machines.dynamic else None
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
             return

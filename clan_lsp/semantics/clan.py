@@ -1,0 +1,297 @@
+"""Where a clan lives: entry points found by call shape, and the files they reach.
+
+A clan configuration is a module of clan's own option namespace (`meta`, `inventory`,
+`modules`, `exportInterfaces`, `machines`, ...). clan-core's templates reach it three ways:
+
+- `clan-core.lib.clan { imports = [ ./clan.nix ]; ... }` (also `lib.buildClan`),
+- flake-parts: `flake-parts.lib.mkFlake { ... } { clan = ...; }` (or `flake.clan`), where the
+  flake-parts module and the modules its `imports` list may set it,
+- `clan = import ./clan.nix { ... }` or `clan = { imports = [ ./clan.nix ]; }` inside those.
+
+From each entry we follow what the module system follows (`imports`, `import ./x.nix`,
+`inventory = import ./inventory.nix`), and every file reached is a *part* whose top level is
+the clan namespace. No attribute-name guessing is needed once a file is a part; files that
+no entry reaches but that set `clan.*` near their top are kept as an incomplete clan, so a
+layout we do not understand degrades to warnings, never to false errors.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..model import AttrSet, Call, Lambda, ListValue, PathValue, SourceFile, Value
+from ..model.service import peel_functions, resolve_path, unwrap_import, walk_sets
+from ..model.values import Env, Reader
+from ..syntax import Node
+
+Loader = Callable[[str], "SourceFile | None"]
+
+# Callees whose argument is a clan configuration: `<x>.lib.clan`, `lib.buildClan`.
+_CLAN_CALLS = (("lib", "clan"), ("buildClan",))
+_MAX_PARTS = 400
+
+
+@dataclass
+class ClanPart:
+    """One attribute set in one file whose top level is the clan namespace."""
+
+    source: SourceFile
+    value: AttrSet
+    key_node: Node | None = None  # where this part is attached (`clan =`, `imports`), if known
+
+
+@dataclass
+class InventoryPart:
+    """An `inventory` value, in the file that writes it (`import ./inventory.nix` moves it)."""
+
+    source: SourceFile
+    value: AttrSet
+    key_node: Node | None
+
+
+@dataclass
+class Clan:
+    entry: SourceFile
+    directory: str | None  # the clan's directory: machines/ and inventory.json live there
+    parts: list[ClanPart] = field(default_factory=list)
+    inventories: list[InventoryPart] = field(default_factory=list)
+    complete: bool = True  # every entry and import was followed statically
+    found_by_entry: bool = True  # False: reconstructed from `clan.*` attribute names
+
+    def paths(self) -> set[str]:
+        found = {p.source.path for p in self.parts if p.source.path}
+        found |= {i.source.path for i in self.inventories if i.source.path}
+        if self.entry.path:
+            found.add(self.entry.path)
+        return found
+
+    # -- machines clan registers besides inventory.machines
+
+    def directory_machines(self) -> list[str]:
+        """`machines/<name>/` folders in the clan's directory."""
+        if self.directory is None:
+            return []
+        folder = os.path.join(self.directory, "machines")
+        try:
+            return sorted(n for n in os.listdir(folder) if os.path.isdir(os.path.join(folder, n)))
+        except OSError:
+            return []
+
+    def json_machines(self) -> list[str]:
+        """Machines in the clan directory's `inventory.json`."""
+        if self.directory is None:
+            return []
+        try:
+            with open(os.path.join(self.directory, "inventory.json"), encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return []
+        machines = data.get("machines") if isinstance(data, dict) else None
+        return sorted(machines) if isinstance(machines, dict) else []
+
+
+def _reader_value(source: SourceFile, node: Node) -> Value:
+    """The model value of one node, read with an empty scope (free names are unknown)."""
+    return Reader(source.text).read(node, Env(None))
+
+
+def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
+    """(callee, argument nodes) of every application in the file, outermost first."""
+    stack = [source.tree.root]
+    while stack:
+        node = stack.pop()
+        if node.type == "apply_expression":
+            args: list[Node] = []
+            function = node
+            while function is not None and function.type == "apply_expression":
+                argument = function.child_by_field_name("argument")
+                if argument is not None:
+                    args.append(argument)
+                function = function.child_by_field_name("function")
+            args.reverse()
+            if function is not None:
+                text = source.text[function.start_byte : function.end_byte].decode("utf-8", "replace")
+                yield tuple(part.strip() for part in text.split(".")), args
+        stack.extend(reversed(node.named_children))
+
+
+def _is_clan_call(callee: tuple[str, ...]) -> bool:
+    return any(callee[-len(tail) :] == tail for tail in _CLAN_CALLS)
+
+
+class ClanFinder:
+    """Finds clans in a set of files and follows their parts."""
+
+    def __init__(self, load: Loader) -> None:
+        self.load = load
+        self.clans: list[Clan] = []
+        self.claimed: set[str] = set()  # files already part of a clan found by entry
+
+    # -- entry points
+
+    def scan(self, source: SourceFile) -> None:
+        """Look for clan entry points in one file (cheap unless the file mentions them)."""
+        text = source.text
+        if b"clan" not in text and b"mkFlake" not in text:
+            return
+        for callee, args in _calls(source):
+            if _is_clan_call(callee) and args:
+                value = _reader_value(source, args[-1])
+                clan = self._new_clan(source)
+                self._part(clan, source, value, None, 0)
+                self._set_directory(clan, source, value)
+            elif callee[-1:] == ("mkFlake",) and len(args) >= 2:
+                self._flake_module(source, _reader_value(source, args[-1]), 0, set())
+
+    def _new_clan(self, source: SourceFile) -> Clan:
+        directory = os.path.dirname(os.path.abspath(source.path)) if source.path else None
+        clan = Clan(source, directory)
+        self.clans.append(clan)
+        return clan
+
+    def _set_directory(self, clan: Clan, source: SourceFile, value: Value) -> None:
+        body, _, _ = peel_functions(value)
+        directory = body.get("directory") if isinstance(body, AttrSet) else None
+        if isinstance(directory, PathValue):
+            resolved = resolve_path(source.path, directory.text)
+            if resolved and resolved.endswith("default.nix") and not os.path.isfile(resolved):
+                resolved = os.path.dirname(resolved)
+            if resolved:
+                clan.directory = resolved if os.path.isdir(resolved) else os.path.dirname(resolved)
+
+    def _flake_module(self, source: SourceFile, value: Value, depth: int, seen: set[str]) -> None:
+        """A flake-parts module: `clan`/`flake.clan` is a clan; its `imports` are modules too."""
+        body, _, _ = peel_functions(value)
+        if not isinstance(body, AttrSet) or depth > 8:
+            return
+        for attrs, key in ((body, "clan"), (body.get("flake"), "clan")):
+            if not isinstance(attrs, AttrSet):
+                continue
+            clan_value = attrs.get(key)
+            if clan_value is None:
+                continue
+            keys = attrs.key_nodes(key)
+            clan = self._new_clan(source)
+            # flake-parts' clan module takes the flake's directory (`self`)
+            clan.directory = _flake_directory(source.path)
+            self._part(clan, source, clan_value, keys[0] if keys else None, 0)
+        imports = body.get("imports")
+        if isinstance(imports, ListValue):
+            for item in imports.items():
+                target = unwrap_import(item)
+                if isinstance(target, PathValue):
+                    path = resolve_path(source.path, target.text)
+                    if path is None or path in seen:
+                        continue
+                    seen.add(path)
+                    loaded = self.load(path)
+                    if loaded is not None:
+                        self._flake_module(loaded, loaded.value, depth + 1, seen)
+                elif isinstance(item, (AttrSet, Lambda)):
+                    self._flake_module(source, item, depth + 1, seen)
+
+    # -- parts
+
+    def _part(self, clan: Clan, source: SourceFile, value: Value, key: Node | None, depth: int) -> None:
+        if depth > 10 or len(clan.parts) >= _MAX_PARTS:
+            clan.complete = False
+            return
+        target = unwrap_import(value)
+        if isinstance(target, PathValue):
+            path = resolve_path(source.path, target.text)
+            loaded = self.load(path) if path else None
+            if loaded is None:
+                clan.complete = False
+                return
+            if path and any(p.source.path == path for p in clan.parts):
+                return
+            self._part(clan, loaded, loaded.value, key, depth + 1)
+            return
+        body, _, _ = peel_functions(target)
+        if not isinstance(body, AttrSet):
+            clan.complete = False
+            return
+        clan.parts.append(ClanPart(source, body, key))
+        if source.path:
+            self.claimed.add(source.path)
+        if body.dynamic:
+            clan.complete = False
+        inventory = body.get("inventory")
+        if inventory is not None:
+            keys = body.key_nodes("inventory")
+            self._inventory(clan, source, inventory, keys[0] if keys else None)
+        imports = body.get("imports")
+        if imports is None:
+            return
+        if not isinstance(imports, ListValue):
+            clan.complete = False
+            return
+        for item in imports.items():
+            self._part(clan, source, item, item.node, depth + 1)
+
+    def _inventory(self, clan: Clan, source: SourceFile, value: Value, key: Node | None) -> None:
+        target = unwrap_import(value)
+        if isinstance(target, PathValue):
+            path = resolve_path(source.path, target.text)
+            loaded = self.load(path) if path else None
+            if loaded is None:
+                clan.complete = False
+                return
+            if loaded.path:
+                self.claimed.add(loaded.path)
+            # the key `inventory =` is in the importer; this part's nodes are in `loaded`
+            source, value, key = loaded, loaded.value, None
+        body, _, _ = peel_functions(value)
+        if isinstance(body, AttrSet):
+            clan.inventories.append(InventoryPart(source, body, key))
+        else:
+            clan.complete = False
+
+    # -- files no entry reached
+
+    def orphan(self, source: SourceFile) -> None:
+        """`clan.*` / `flake.clan.*` near the top of a file no entry reached: an incomplete clan."""
+        if source.path in self.claimed or b"clan" not in source.text:
+            return
+        body, _, _ = peel_functions(source.value)
+        if not isinstance(body, AttrSet):
+            return
+        sets = [attrs for trail, attrs in walk_sets(body) if trail[-1:] == ("clan",)]
+        if not sets and (body.has("inventory") or body.has("exportInterfaces")):
+            sets = [body]  # a clan file whose importer is out of sight
+        if not sets:
+            return
+        clan = self._new_clan(source)
+        clan.complete = False
+        clan.found_by_entry = False
+        for attrs in sets:
+            self._part(clan, source, attrs, None, 0)
+
+
+def _flake_directory(path: str | None) -> str | None:
+    if path is None:
+        return None
+    directory = os.path.dirname(os.path.abspath(path))
+    probe = directory
+    for _ in range(6):
+        if os.path.isfile(os.path.join(probe, "flake.nix")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    return directory
+
+
+def find_clans(paths: list[str], load: Loader) -> list[Clan]:
+    """Every clan that the files at `paths` configure, entries first, then orphans."""
+    finder = ClanFinder(load)
+    sources = [s for s in (load(p) for p in paths) if s is not None]
+    for source in sources:
+        finder.scan(source)
+    for source in sources:
+        finder.orphan(source)
+    return finder.clans
