@@ -1,8 +1,9 @@
-"""From files to findings: the entry point `clan-lsp check` and the server share.
+"""From files to answers: the one facade `clan-lsp check` and the server share.
 
 Knows nothing of LSP. A `Files` object reads and caches sources (open editor
-buffers win over disk); `analyze` returns the findings for one file, following
-`imports` and finding the module that imports a split-out role file.
+buffers win over disk); `Analysis` owns it with the workspace's clans and answers
+every question about a file by (path, offset): which services the file is part of,
+its findings, and the IDE features. Callers hold no semantic state of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 
 from .checks import ERROR, Finding, run_rules
+from . import ide
 from .model import ServiceModule, SourceFile, attach_imports, find_services, load_source
 from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
@@ -128,8 +130,13 @@ def analyze(
             modules = [owner]
     report.services = modules
     report.is_service_file = bool(modules)
+    return _checked(report, source, generation, workspace)
+
+
+def _checked(report: FileReport, source: SourceFile, generation: Generation, workspace) -> FileReport:
+    """Add every rule's findings over the file's services, and the inventory rules."""
     broken = [e for e in report.findings if e.code == "syntax-error"]
-    for module in modules:
+    for module in report.services:
         for finding in run_rules(module, generation, workspace=workspace):
             if broken and _unreliable(finding, broken):
                 continue
@@ -169,3 +176,156 @@ def _unique(findings: list[Finding]) -> list[Finding]:
         result.append(finding)
     result.sort(key=lambda f: (f.path or "", f.start, f.code))
     return result
+
+
+class Analysis:
+    """Everything known about a workspace, asked by (path, offset).
+
+    `update` records an open buffer; answers are computed from the current texts and
+    cached until the next update, so an answer never depends on which request ran first.
+    """
+
+    def __init__(self, roots: list[str] | None = None, clan_date: str | None = None, files: Files | None = None) -> None:
+        self.files = files or Files(roots)
+        # where clans are looked for, named as given: the CLI and the index must name a file
+        # alike to share one parse of it
+        self.workspace_roots = list(roots or [])
+        self.clan_date = clan_date  # a user's setting wins over flake.lock
+        self._index = None
+        self._index_dirty = True
+        self._services: dict[str, list[ServiceModule]] = {}
+
+    # -- state
+
+    def set_roots(self, roots: list[str]) -> None:
+        self.workspace_roots = [os.path.abspath(r) for r in roots if r]
+        self.files.roots = list(self.workspace_roots)
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Something on disk changed: forget everything derived."""
+        self._index_dirty = True
+        self._services.clear()
+
+    def update(self, path: str, source: SourceFile | None) -> bool:
+        """An editor buffer changed (None: closed). True when other files' answers may change."""
+        if source is None:
+            self.files.drop_overlay(path)
+        else:
+            self.files.set_overlay(path, source)
+        self._services.clear()
+        index = self._index
+        if index is None:
+            self._index_dirty = True
+            return False
+        text = source.text if source is not None else b""
+        if path in index.indexed or any(t in text for t in (b"exportInterfaces", b"inventory", b"lib.clan", b"mkFlake")):
+            self._index_dirty = True
+            return True
+        if any(r.path == path for r in index.modules.values()):
+            index._modules_cache.clear()
+            index._derived.clear()
+            return True
+        return False
+
+    @property
+    def index(self):
+        """The workspace's clans, interfaces, modules and inventory (None without a workspace)."""
+        from .workspace import WorkspaceIndex
+
+        if not self.workspace_roots:
+            return None
+        if self._index is None or self._index_dirty:
+            self._index = WorkspaceIndex.build(self.workspace_roots, self.files)
+            self._index_dirty = False
+        return self._index
+
+    def generation(self) -> Generation:
+        if self.clan_date:
+            return Generation(self.clan_date)
+        index = self.index
+        return Generation(index.clan_date if index is not None else None)
+
+    # -- files and units
+
+    def source(self, path: str) -> SourceFile | None:
+        return self.files.load(path)
+
+    def services_of(self, path: str) -> list[ServiceModule]:
+        """The service modules a file declares, or the one it is a part of (split role files)."""
+        if path in self._services:
+            return self._services[path]
+        source = self.files.load(path)
+        modules = services_in(source, self.files) if source is not None else []
+        if not modules and source is not None:
+            owner = self._registered_owner(path) or importer_of(path, self.files)
+            modules = [owner] if owner is not None else []
+        self._services[path] = modules
+        return modules
+
+    def _registered_owner(self, path: str) -> ServiceModule | None:
+        index = self.index
+        if index is None:
+            return None
+        for name in index.modules:
+            module = index.module(name)
+            if module is None:
+                continue
+            if any(part.source.path == path for part in module.parts()):
+                return module
+        return None
+
+    # -- answers
+
+    def report(self, path: str) -> FileReport:
+        source = self.files.load(path)
+        if source is None:
+            return FileReport(path)
+        report = FileReport(path)
+        report.findings.extend(syntax_findings(source.tree, path))
+        report.services = self.services_of(path)
+        report.is_service_file = bool(report.services)
+        return _checked(report, source, self.generation(), self.index)
+
+    def diagnostics(self, path: str) -> list[Finding]:
+        """The findings to show in this file."""
+        return [f for f in self.report(path).findings if f.path == path]
+
+    def complete(self, path: str, offset: int, snippets: bool = True):
+        source = self.files.load(path)
+        if source is None:
+            return []
+        return ide.complete(source, self.services_of(path), offset, self.generation(), snippets, workspace=self.index)
+
+    def hover(self, path: str, offset: int):
+        source = self.files.load(path)
+        return ide.hover(source, self.services_of(path), offset, workspace=self.index) if source else None
+
+    def definition(self, path: str, offset: int):
+        source = self.files.load(path)
+        return ide.definition(source, self.services_of(path), offset, workspace=self.index) if source else []
+
+    def references(self, path: str, offset: int, include_declaration: bool = True):
+        source = self.files.load(path)
+        if source is None:
+            return []
+        return ide.references(source, self.services_of(path), offset, include_declaration, workspace=self.index)
+
+    def prepare_rename(self, path: str, offset: int):
+        source = self.files.load(path)
+        return ide.prepare_rename(source, self.services_of(path), offset, workspace=self.index) if source else None
+
+    def rename(self, path: str, offset: int, new_name: str):
+        source = self.files.load(path)
+        return ide.rename(source, self.services_of(path), offset, new_name, workspace=self.index) if source else None
+
+    def symbols(self, path: str):
+        source = self.files.load(path)
+        return ide.document_symbols(source, self.services_of(path), workspace=self.index) if source else []
+
+    def workspace_symbols(self, query: str = ""):
+        index = self.index
+        return ide.workspace_symbols(index, query) if index is not None else []
+
+    def code_actions(self, path: str, start: int, end: int):
+        return ide.code_actions(self.report(path).findings, start, end, path)

@@ -9,11 +9,10 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .analysis import MAX_FILE_BYTES, Files, analyze
+from .analysis import MAX_FILE_BYTES, Analysis, Files
 from .checks import ERROR, Finding
 from .spec.versions import Generation
 from .syntax import UTF32, LineIndex
-from .workspace import WorkspaceIndex
 from .workspace.index import nix_files
 
 EXIT_CLEAN, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -75,10 +74,8 @@ def _read_problem(path: str) -> tuple[bytes | None, str | None]:
 def check(paths: Sequence[str], output_format: str = "text", generation: Generation = Generation(), out=sys.stdout, err=sys.stderr) -> int:
     problems: list[str] = []
     targets = _collect(paths, problems)
-    files = Files()
-    workspace = WorkspaceIndex.build(_roots(paths), files)
-    if generation.date is None and workspace.clan_date:
-        generation = Generation(workspace.clan_date)
+    files = Files()  # a file a module imports is read wherever it is
+    analysis = Analysis(_roots(paths), generation.date, files)
     findings: list[Finding] = []
     texts: dict[str, bytes] = {}
     unreadable = bool(problems)
@@ -94,8 +91,8 @@ def check(paths: Sequence[str], output_format: str = "text", generation: Generat
             unreadable = True
             continue
         texts[path] = data  # type: ignore[assignment]
-        report = analyze(source, files, generation, find_importer=len(targets) == 1, workspace=workspace)
-        findings.extend(report.findings)
+        # each file is judged in the clan and service it is part of, whatever else is checked
+        findings.extend(analysis.diagnostics(path))
     unique: dict[tuple, Finding] = {}
     for finding in findings:
         unique.setdefault((finding.path, finding.start, finding.end, finding.code, finding.message), finding)

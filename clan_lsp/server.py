@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from lsprotocol import types as lsp
@@ -22,11 +22,9 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ide
-from .analysis import MAX_FILE_BYTES, Files, analyze, services_in
-from .checks import ERROR, INFO, WARNING, Finding
-from .model import ServiceModule, SourceFile, load_source
-from .spec.versions import Generation
-from .workspace import WorkspaceIndex
+from .analysis import MAX_FILE_BYTES, Analysis
+from .checks import ERROR, INFO, WARNING
+from .model import SourceFile, load_source
 from .syntax import UTF16, LineIndex, Position, SyntaxTree
 
 log = logging.getLogger("clan-lsp")
@@ -104,8 +102,7 @@ class Document:
     tree: SyntaxTree | None  # None for files over the size limit
     text: bytes
     _source: SourceFile | None = None
-    _modules: list[ServiceModule] | None = None
-    findings: list[Finding] = field(default_factory=list)
+    affects_others: bool = False  # the last edit may change other files' answers
 
     @property
     def oversized(self) -> bool:
@@ -115,48 +112,22 @@ class Document:
 class ClanLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("clan-lsp", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
-        self.files = Files()
+        self.analysis = Analysis(roots=[])
         self.documents: dict[str, Document] = {}
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task] = {}
         self.snippets = False
-        self._index: WorkspaceIndex | None = None
-        self.index_dirty = True
 
     # -- the workspace
 
     @property
-    def index(self) -> WorkspaceIndex | None:
-        """The workspace index, rebuilt when something it reads changed (open buffers win)."""
-        roots = self.files.roots
-        if not roots:
-            return None
-        if self._index is None or self.index_dirty:
-            started = time.perf_counter()
-            self._index = WorkspaceIndex.build(roots, self.files)
-            self.index_dirty = False
-            log.info("indexed %d files in %.0f ms", len(self._index.indexed), (time.perf_counter() - started) * 1000)
-        return self._index
-
-    def generation(self) -> Generation:
-        if self.settings.clan_date:
-            return Generation(self.settings.clan_date)
-        index = self.index
-        return Generation(index.clan_date if index is not None else None)
+    def files(self):
+        return self.analysis.files
 
     def touched(self, document: Document) -> bool:
         """Note a change to a document; True when other documents' findings may change too."""
-        index = self._index
-        if index is None:
-            return False
-        if document.path in index.indexed or any(t in document.text for t in (b"exportInterfaces", b"inventory")):
-            self.index_dirty = True
-            return True
-        if any(r.path == document.path for r in index.modules.values()) or document.path in index.inventory_paths():
-            index._modules_cache.clear()
-            index._derived.clear()
-            return True
-        return False
+        source = self.source(document) if document.tree is not None else None
+        return self.analysis.update(document.path, source)
 
     def republish_others(self, document: Document) -> None:
         for other in list(self.documents.values()):
@@ -230,26 +201,17 @@ class ClanLanguageServer(LanguageServer):
 
     def _refresh(self, document: Document) -> None:
         document._source = None
-        document._modules = None
-        if document.tree is not None:
-            self.files.set_overlay(document.path, self.source(document))
-        else:
-            self.files.drop_overlay(document.path)
+        document.affects_others = self.touched(document)
 
     def source(self, document: Document) -> SourceFile:
         if document._source is None:
             document._source = load_source(document.text, document.path, tree=document.tree)
         return document._source
 
-    def modules(self, document: Document) -> list[ServiceModule]:
-        if document._modules is None:
-            document._modules = services_in(self.source(document), self.files) if document.tree is not None else []
-        return document._modules
-
     def close(self, uri: str) -> None:
         document = self.documents.pop(uri, None)
         if document is not None:
-            self.files.drop_overlay(document.path)
+            self.analysis.update(document.path, None)
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
@@ -267,12 +229,9 @@ class ClanLanguageServer(LanguageServer):
                     code="file-too-large",
                 )
             ]
-        report = analyze(self.source(document), self.files, self.generation(), workspace=self.index)
-        document._modules = report.services
-        document.findings = report.findings
         result = []
-        for finding in report.findings:
-            if finding.path != document.path or finding.code in self.settings.disabled_codes:
+        for finding in self.analysis.diagnostics(document.path):
+            if finding.code in self.settings.disabled_codes:
                 continue
             result.append(
                 lsp.Diagnostic(
@@ -309,7 +268,8 @@ class ClanLanguageServer(LanguageServer):
                 current = self.documents.get(uri)
                 if current is not None:
                     self.publish(current)
-                    if self.touched(current):
+                    if current.affects_others:
+                        current.affects_others = False
                         self.republish_others(current)
             except asyncio.CancelledError:
                 pass
@@ -353,7 +313,8 @@ def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
     if not roots and params.root_uri:
         roots = [to_fs_path(params.root_uri)]
     # without a workspace, look only beside the open file (its own folder)
-    ls.files.roots = [os.path.abspath(r) for r in roots if r] or []
+    ls.analysis.set_roots([r for r in roots if r])
+    ls.analysis.clan_date = ls.settings.clan_date
     completion = params.capabilities.text_document.completion if params.capabilities.text_document else None
     item = completion.completion_item if completion else None
     ls.snippets = bool(item and item.snippet_support)
@@ -363,6 +324,7 @@ def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
 @safe()
 def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfigurationParams) -> None:
     ls.settings = Settings.read(params.settings, Settings.read({}, ls.settings))
+    ls.analysis.clan_date = ls.settings.clan_date
     for document in ls.documents.values():
         ls.publish(document)
 
@@ -379,7 +341,7 @@ async def initialized(ls: ClanLanguageServer, params: lsp.InitializedParams) -> 
         if progress:
             await ls.work_done_progress.create_async(token)
             ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="clan-lsp", message="indexing the workspace"))
-        index = ls.index
+        index = ls.analysis.index
         if progress:
             count = len(index.indexed) if index is not None else 0
             ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"indexed {count} files"))
@@ -390,7 +352,7 @@ async def initialized(ls: ClanLanguageServer, params: lsp.InitializedParams) -> 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 @safe()
 def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
-    ls.index_dirty = True
+    ls.analysis.invalidate()
     for document in ls.documents.values():
         ls.publish(document)
 
@@ -398,11 +360,8 @@ def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatche
 @server.feature(lsp.WORKSPACE_SYMBOL)
 @safe(list)
 def workspace_symbol(ls: ClanLanguageServer, params: lsp.WorkspaceSymbolParams) -> list[lsp.WorkspaceSymbol]:
-    index = ls.index
-    if index is None:
-        return []
     result = []
-    for symbol in ide.workspace_symbols(index, params.query):
+    for symbol in ls.analysis.workspace_symbols(params.query):
         result.append(
             lsp.WorkspaceSymbol(
                 name=symbol.name,
@@ -467,7 +426,7 @@ def completion(ls: ClanLanguageServer, params: lsp.CompletionParams) -> lsp.Comp
     if document is None:
         return lsp.CompletionList(is_incomplete=False, items=[])
     offset = ls.offset(document, params.position)
-    found = ide.complete(ls.source(document), ls.modules(document), offset, ls.generation(), ls.snippets, workspace=ls.index)
+    found = ls.analysis.complete(document.path, offset, ls.snippets)
     items = []
     for item in found:
         text = item.insert_text if item.insert_text is not None else item.label
@@ -496,7 +455,7 @@ def hover(ls: ClanLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    found = ide.hover(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index)
+    found = ls.analysis.hover(document.path, ls.offset(document, params.position))
     if found is None:
         return None
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found.markdown), ls.to_range(document.path, found.start, found.end))
@@ -512,7 +471,7 @@ def definition(ls: ClanLanguageServer, params: lsp.DefinitionParams) -> list[lsp
     document = _document(ls, params.text_document.uri)
     if document is None:
         return []
-    return _locations(ls, ide.definition(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index))
+    return _locations(ls, ls.analysis.definition(document.path, ls.offset(document, params.position)))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
@@ -522,7 +481,7 @@ def references(ls: ClanLanguageServer, params: lsp.ReferenceParams) -> list[lsp.
     if document is None:
         return []
     include = params.context.include_declaration if params.context else True
-    return _locations(ls, ide.references(ls.source(document), ls.modules(document), ls.offset(document, params.position), include, workspace=ls.index))
+    return _locations(ls, ls.analysis.references(document.path, ls.offset(document, params.position), include))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
@@ -531,7 +490,7 @@ def prepare_rename(ls: ClanLanguageServer, params: lsp.PrepareRenameParams):
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    found = ide.prepare_rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), workspace=ls.index)
+    found = ls.analysis.prepare_rename(document.path, ls.offset(document, params.position))
     if found is None:
         return None
     start, end, placeholder = found
@@ -544,7 +503,7 @@ def rename(ls: ClanLanguageServer, params: lsp.RenameParams) -> lsp.WorkspaceEdi
     document = _document(ls, params.text_document.uri)
     if document is None:
         return None
-    edits = ide.rename(ls.source(document), ls.modules(document), ls.offset(document, params.position), params.new_name, workspace=ls.index)
+    edits = ls.analysis.rename(document.path, ls.offset(document, params.position), params.new_name)
     if not edits:
         return None
     return _workspace_edit(ls, document, edits)
@@ -575,7 +534,7 @@ def document_symbol(ls: ClanLanguageServer, params: lsp.DocumentSymbolParams) ->
     document = _document(ls, params.text_document.uri)
     if document is None:
         return []
-    return [_symbol(ls, document.path, s) for s in ide.document_symbols(ls.source(document), ls.modules(document))]
+    return [_symbol(ls, document.path, s) for s in ls.analysis.symbols(document.path)]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
@@ -584,12 +543,10 @@ def code_action(ls: ClanLanguageServer, params: lsp.CodeActionParams) -> list[ls
     document = _document(ls, params.text_document.uri)
     if document is None:
         return []
-    if not document.findings:
-        ls.diagnostics(document)
     start = ls.offset(document, params.range.start)
     end = ls.offset(document, params.range.end)
     actions = []
-    for action in ide.code_actions(document.findings, start, end, document.path):
+    for action in ls.analysis.code_actions(document.path, start, end):
         matching = [d for d in params.context.diagnostics if d.code in action.diagnostic_codes]
         actions.append(
             lsp.CodeAction(

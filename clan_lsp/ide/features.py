@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..checks import Finding
-from ..model import AttrSet, ServiceModule, SourceFile
+from ..model import AttrSet, Lambda, ServiceModule, SourceFile, peel_functions
 from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..syntax import Node
@@ -238,87 +238,97 @@ def rename(source: SourceFile, modules: list[ServiceModule], offset: int, new_na
 # ---------------------------------------------------------------- document symbols
 
 
-def document_symbols(source: SourceFile, modules: list[ServiceModule]) -> list[Symbol]:
-    symbols = []
+def document_symbols(source: SourceFile, modules: list[ServiceModule], workspace=None) -> list[Symbol]:
+    """One symbol per binding, as written: `roles.server = …; roles.agent = …;` gives both."""
+    bodies: list[tuple[AttrSet, tuple[str, ...]]] = []
     for module in modules:
         for part in module.parts():
-            if part.source is not source:
-                continue
-            symbols.extend(_module_symbols(part, module))
+            if part.source is source:
+                bodies.append((part.body, ()))
+    if workspace is not None:
+        for clan in workspace.clans:
+            for clan_part in clan.parts:
+                if clan_part.source.path == source.path:
+                    bodies.append((clan_part.value, ("<clan>",)))
+            for inventory in clan.inventories:
+                if inventory.source.path == source.path and inventory.key_node is None:
+                    bodies.append((inventory.value, ("<clan>", "inventory")))
+    symbols: list[Symbol] = []
+    seen: set[int] = set()
+    for body, trail in bodies:
+        for symbol in _outline(source, body, trail, 0):
+            if symbol.start not in seen:
+                seen.add(symbol.start)
+                symbols.append(symbol)
+    symbols.sort(key=lambda s: s.start)
     return symbols
 
 
-def _span(attrs: AttrSet, name: str) -> tuple[int, int, int, int] | None:
-    keys = attrs.key_nodes(name)
-    if not keys:
-        return None
-    key = keys[0]
-    outer = binding_of(key, BINDINGS) or key
-    return outer.start_byte, outer.end_byte, key.start_byte, key.end_byte
+_OUTLINE_DEPTH = 6
 
 
-def _symbol(attrs: AttrSet, name: str, kind: str, detail: str = "", label: str | None = None) -> Symbol | None:
-    span = _span(attrs, name)
-    if span is None:
-        return None
-    return Symbol(label or name, kind, span[0], span[1], span[2], span[3], detail)
+def _outline(source: SourceFile, attrs: AttrSet, trail: tuple[str, ...], depth: int) -> list[Symbol]:
+    symbols = []
+    for definition in attrs.definitions:
+        key = definition.key_node
+        if key is None or not _inside(source, key):
+            continue
+        binding = binding_of(key, BINDINGS) or key
+        if binding.start_byte > key.start_byte:
+            continue  # an inherit or a definition merged in from elsewhere
+        names = (definition.name,) + tuple(n or "<dynamic>" for n, _ in definition.rest)
+        path = trail + names
+        last = definition.rest[-1][1] if definition.rest and definition.rest[-1][1] is not None else key
+        symbol = Symbol(".".join(names), _kind(path), binding.start_byte, binding.end_byte, key.start_byte, last.end_byte, _detail(path, definition))
+        if depth < _OUTLINE_DEPTH:
+            value = definition.thunk.force()
+            if isinstance(value, Lambda):
+                value = peel_functions(value)[0]
+            if isinstance(value, AttrSet) and value.node is not None and binding.start_byte <= value.node.start_byte and value.node.end_byte <= binding.end_byte:
+                symbol.children = _outline(source, value, path, depth + 1)
+        symbols.append(symbol)
+    return symbols
 
 
-def _module_symbols(part: ServiceModule, module: ServiceModule) -> list[Symbol]:
-    body = part.effective()
-    result: list[Symbol] = []
-    manifest = body.get("manifest")
-    if isinstance(manifest, AttrSet):
-        name = manifest.get("name")
-        symbol = _symbol(body, "manifest", "namespace", getattr(name, "text", None) or "")
-        if symbol is not None:
-            for key in manifest.names():
-                child = _symbol(manifest, key, "property")
-                if child is not None and part.source.tree.root.start_byte <= child.start:
-                    symbol.children.append(child)
-            result.append(symbol)
-    roles = body.get("roles")
-    if isinstance(roles, AttrSet):
-        roles_symbol = _symbol(body, "roles", "namespace")
-        for role in roles.names():
-            value = roles.get(role)
-            role_symbol = _symbol(roles, role, "class", "role")
-            if role_symbol is None:
-                continue
-            if isinstance(value, AttrSet):
-                for key in value.names():
-                    child = _symbol(value, key, "function" if key == "perInstance" else "property")
-                    if child is None:
-                        continue
-                    if key == "interface":
-                        for option in role_options(module, role):
-                            if option.key_node is not None and option.source is part.source:
-                                child.children.append(Symbol(option.name, "field", option.key_node.start_byte, option.key_node.end_byte, option.key_node.start_byte, option.key_node.end_byte, option.type_text or ""))
-                    role_symbol.children.append(child)
-            if roles_symbol is not None:
-                roles_symbol.children.append(role_symbol)
-            else:
-                result.append(role_symbol)
-        if roles_symbol is not None:
-            result.append(roles_symbol)
-    for key, kind in (("perMachine", "function"), ("exports", "interface"), ("imports", "module")):
-        symbol = _symbol(body, key, kind)
-        if symbol is not None:
-            result.append(symbol)
-    result.sort(key=lambda s: s.start)
-    for symbol in result:
-        _fit(symbol)
-    return result
+def _inside(source: SourceFile, node: Node) -> bool:
+    root = source.tree.root
+    return root.start_byte <= node.start_byte and node.end_byte <= root.end_byte and source.text[node.start_byte : node.end_byte] != b""
 
 
-def _fit(symbol: Symbol) -> None:
-    """LSP wants each child inside its parent's range; merged definitions may not be."""
-    kept = []
-    for child in symbol.children:
-        _fit(child)
-        if symbol.start <= child.start and child.end <= symbol.end:
-            kept.append(child)
-    symbol.children = kept
+def _kind(path: tuple[str, ...]) -> str:
+    service = path[1:] if path[:1] == ("<clan>",) else path
+    if path[:1] == ("<clan>",):
+        if service[:2] == ("inventory", "instances") and len(service) == 3:
+            return "class"
+        if service[:1] == ("exportInterfaces",) and len(service) == 2:
+            return "interface"
+        if service[:1] == ("modules",) and len(service) == 2:
+            return "module"
+        if service[:2] == ("inventory", "machines") and len(service) == 3:
+            return "property"
+        return "namespace" if len(service) < 3 else "property"
+    if service[:1] == ("roles",) and len(service) == 2:
+        return "class"
+    if service[-1:] in (("perInstance",), ("perMachine",), ("interface",)):
+        return "function"
+    if "options" in service[:-1]:
+        return "field"
+    if service[:1] in (("manifest",), ("roles",)) and len(service) == 1:
+        return "namespace"
+    if service[-1:] == ("exports",):
+        return "interface"
+    if service[-1:] == ("imports",):
+        return "module"
+    return "property"
+
+
+def _detail(path: tuple[str, ...], definition) -> str:
+    value_node = definition.thunk.node
+    if path[-1:] == ("name",) and value_node is not None and value_node.type == "string_expression":
+        return ""
+    if path[:1] == ("roles",) and len(path) == 2:
+        return "role"
+    return ""
 
 
 # ---------------------------------------------------------------- code actions

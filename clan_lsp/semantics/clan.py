@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from ..model import AttrSet, Call, Lambda, ListValue, PathValue, SourceFile, Value
+from ..model import AttrSet, Lambda, ListValue, PathValue, SourceFile, Value
 from ..model.service import peel_functions, resolve_path, unwrap_import, walk_sets
 from ..model.values import Env, Reader
 from ..syntax import Node

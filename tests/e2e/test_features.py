@@ -176,13 +176,13 @@ async def test_document_symbols_are_an_outline(client, workdir):
     uri = uri_for(workdir)
     await open_doc(client, uri, MODULE)
     symbols = await client.text_document_document_symbol_async(lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri)))
-    names = [s.name for s in symbols]
-    assert "manifest" in names and "roles" in names
-    roles = next(s for s in symbols if s.name == "roles")
-    server = next(c for c in roles.children if c.name == "server")
+    # one symbol per binding as written: the second dotted `roles.client.description` is kept
+    assert [s.name for s in symbols] == ["_class", "manifest.name", "roles.server", "roles.client.description"]
+    server = symbols[2]
+    assert server.kind == lsp.SymbolKind.Class
     assert [c.name for c in server.children] == ["description", "interface", "perInstance"]
     interface = server.children[1]
-    assert [c.name for c in interface.children] == ["port"]
+    assert [c.name for c in interface.children] == ["options.port"]
 
 
 async def quick_fixes(client, workdir, text: str, code: str) -> list[lsp.CodeAction]:
