@@ -264,7 +264,7 @@ def inventory_services(ctx: InventoryContext) -> None:
             ctx.report(inventory.source, key, schema.INVENTORY_SERVICES_REMOVED)
 
 
-def _settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[str, str, Value]]:
+def settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[str, str, Value]]:
     """(role, where, settings value) at role, machine and tag level."""
     for role in roles.names():
         value = roles.get(role)
@@ -287,7 +287,7 @@ def unknown_setting(ctx: InventoryContext) -> None:
     for instance, roles, resolved in resolved_instances(ctx.index):
         if roles is None or resolved is None or resolved.module is None:
             continue
-        for role, where, settings in _settings_sites(instance, roles):
+        for role, where, settings in settings_sites(instance, roles):
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
                 continue
             options = {o.name: o for o in role_options(resolved.module, role)}
@@ -348,7 +348,7 @@ def settings_conflict(ctx: InventoryContext) -> None:
     for instance, roles, resolved in resolved_instances(ctx.index):
         if roles is None or resolved is None or resolved.module is None:
             continue
-        sites = list(_settings_sites(instance, roles))
+        sites = list(settings_sites(instance, roles))
         for role, where, settings in sites:
             if where != f"roles.{role}.settings" or not isinstance(settings, AttrSet):
                 continue

@@ -132,12 +132,15 @@ def complete(
     request.interfaces = _known_interfaces(generation, workspace)
     if not source.text.strip():
         return [request.item("clan.service module", VALUE, "a new service", "A clan.service module skeleton.", _SKELETON, snippet=True)]
-    if workspace is not None and source.path in workspace.inventory_paths():
-        from .inventory import complete_inventory
+    if workspace is not None and module_root(source, modules, offset)[0] is None:
+        from .clan import is_clan_file
+        from .inventory import complete_clan
 
-        found = complete_inventory(workspace, source, request)
+        found = complete_clan(workspace, source, request)
         if found is not None:
             return found
+        if is_clan_file(workspace, source):
+            return []  # a clan file outside its clan: not a service module, whatever it mentions
     if request.in_string:
         return _in_string(request)
     if request.chain:

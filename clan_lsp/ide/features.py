@@ -17,7 +17,19 @@ from .resolve import Target, declaration, occurrences, resolve
 # ---------------------------------------------------------------- hover
 
 
+def _in_clan(source: SourceFile, modules: list[ServiceModule], offset: int, workspace) -> bool:
+    """The cursor is in a clan configuration, not in a service module written inline there."""
+    from .clan import is_clan_file
+    from .locate import module_root
+
+    return workspace is not None and is_clan_file(workspace, source) and module_root(source, modules, offset)[0] is None
+
+
 def hover(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> HoverInfo | None:
+    if _in_clan(source, modules, offset, workspace):
+        from .inventory import clan_hover
+
+        return clan_hover(workspace, source, offset)
     target = resolve(source, modules, offset)
     if target is None:
         return None
@@ -62,6 +74,19 @@ def _describe(target: Target, workspace=None) -> str | None:
 # ---------------------------------------------------------------- navigation
 
 
+def _resolve(source: SourceFile, modules: list[ServiceModule], offset: int, workspace) -> Target | None:
+    """The name under the cursor, in a service module or in a clan configuration."""
+    if _in_clan(source, modules, offset, workspace):
+        from .inventory import clan_target
+
+        found = clan_target(workspace, source, offset)
+        if found is None:
+            return None
+        kind, name, role, interface, module, node = found
+        return Target(kind, name, node, role=role, interface=interface, module=module)
+    return resolve(source, modules, offset)
+
+
 def _location(source: SourceFile, node: Node) -> Location:
     start, end = node.start_byte, node.end_byte
     if node.type == "string_expression":  # select the name, not its quotes
@@ -70,13 +95,13 @@ def _location(source: SourceFile, node: Node) -> Location:
 
 
 def definition(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> list[Location]:
-    if workspace is not None and source.path in workspace.inventory_paths():
-        from .inventory import inventory_definition
+    if _in_clan(source, modules, offset, workspace):
+        from .inventory import clan_definition
 
-        found = inventory_definition(workspace, source, offset)
-        if found:
+        found = clan_definition(workspace, source, offset)
+        if found is not None:
             return found
-    target = resolve(source, modules, offset)
+    target = _resolve(source, modules, offset, workspace)
     if target is None:
         return _consumer_read(source, offset, workspace)
     found = [_location(s, n) for s, n in declaration(source, target)]
@@ -171,6 +196,8 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
                 continue
             if resolved.module.source.path == target.module.source.path:
                 found += [(instance.source, n) for n in roles.key_nodes(target.name)]
+    elif target.kind == "setting" and target.module is not None and target.role:
+        found += _inventory_settings(workspace, target.module, target.role, target.name)
     seen, unique = set(), []
     for s, n in found:
         key = (s.path, n.start_byte)
@@ -180,8 +207,26 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
     return unique
 
 
+def _inventory_settings(workspace, module: ServiceModule, role: str, name: str) -> list:
+    """`settings.<name>` keys of a role in every instance of the module (role, machine, tag level)."""
+    from ..checks.inventory import resolve_instance, settings_sites
+
+    found = []
+    for instance in workspace.instances:
+        roles = instance.value.get("roles")
+        resolved = resolve_instance(workspace, instance)
+        if not isinstance(roles, AttrSet) or resolved is None or resolved.module is None:
+            continue
+        if resolved.module.source.path != module.source.path:
+            continue
+        for site_role, _where, settings in settings_sites(instance, roles):
+            if site_role == role and isinstance(settings, AttrSet):
+                found += [(instance.source, n) for n in settings.key_nodes(name)]
+    return found
+
+
 def references(source: SourceFile, modules: list[ServiceModule], offset: int, include_declaration: bool = True, workspace=None) -> list[Location]:
-    target = resolve(source, modules, offset)
+    target = _resolve(source, modules, offset, workspace)
     if target is None:
         return []
     found = _workspace_occurrences(source, target, workspace)
@@ -204,7 +249,7 @@ def _renamable_interface(target: Target, workspace) -> bool:
 
 
 def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int, workspace=None) -> tuple[int, int, str] | None:
-    target = resolve(source, modules, offset)
+    target = _resolve(source, modules, offset, workspace)
     if target is None or target.kind not in RENAMABLE:
         return None
     if target.kind == "argument":
@@ -215,7 +260,7 @@ def prepare_rename(source: SourceFile, modules: list[ServiceModule], offset: int
 
 
 def rename(source: SourceFile, modules: list[ServiceModule], offset: int, new_name: str, workspace=None) -> list[TextEdit] | None:
-    target = resolve(source, modules, offset)
+    target = _resolve(source, modules, offset, workspace)
     if target is None or target.kind not in RENAMABLE or target.kind == "argument":
         return None
     if not _renamable_interface(target, workspace):

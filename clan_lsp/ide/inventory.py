@@ -1,81 +1,79 @@
-"""Completion and navigation inside `inventory` (needs the workspace index)."""
+"""Completion, hover and navigation in clan configuration files (needs the workspace).
+
+Every answer is read off the cursor's clan path (ide/clan.py): clan options, meta,
+inventory machines and instances, a service's roles and settings, module names and
+inputs, machines and tags.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ..checks.inventory import INSTANCE_KEYS, ROLE_KEYS, resolve_instance
 from ..model import SourceFile
-from ..model.interface import role_names, role_options
 from ..spec import schema
 from ..syntax import Node
-from .items import FIELD, MODULE, PROPERTY, VARIABLE, Completion, Location
-from .locate import Key, node_at, steps_to
+from . import clan as c
+from . import docs
+from .items import FIELD, MODULE, PROPERTY, VALUE, VARIABLE, Completion, HoverInfo, Location
+from .locate import node_at
 
-_STRING_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.'-]*)\s*=\s*\"([^\"]*)$")
-
-
-def _inventory_at(index, source: SourceFile, offset: int):
-    for inventory in index.inventories:
-        node = inventory.value.node
-        if inventory.source.path == source.path and node is not None and node.start_byte <= offset <= node.end_byte:
-            return inventory
-    return None
+_STRING_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_.'-]*)\s*=\s*(\[[^\]]*)?\"([^\"]*)$")
 
 
-def _keys(source: SourceFile, root: Node, offset: int, prefer_right: bool = False, node: Node | None = None) -> list[str] | None:
-    steps, reached = steps_to(node or node_at(source, offset, prefer_right), root, source.text, offset)
-    if not reached or any(not isinstance(s, Key) or s.name is None for s in steps):
-        return None
-    return [s.name for s in steps]
-
-
-def _instance(index, source: SourceFile, name: str):
-    for instance in index.instances:
-        if instance.name == name and instance.source.path == source.path:
-            return instance
-    return None
-
-
-def complete_inventory(index, source: SourceFile, request) -> list[Completion] | None:
-    """Items for an inventory place, or None when the cursor is not in an inventory."""
-    inventory = _inventory_at(index, source, request.offset)
-    if inventory is None or inventory.value.node is None:
+def complete_clan(index, source: SourceFile, request) -> list[Completion] | None:
+    """Items for a place in a clan file, or None when the cursor is not in the clan."""
+    if not c.is_clan_file(index, source):
         return None
     if request.in_string:
         match = _STRING_KEY.search(request.before)
         if match is None:
-            return []
+            return [] if c.path_at(index, source, request.offset) is not None else None
         key_offset = request.offset - len(request.before[match.start(1) :].encode())
-        path = _keys(source, inventory.value.node, key_offset)
+        path = c.path_at(index, source, key_offset)
         if path is None:
+            return None
+        return _values(index, source, request, path + match.group(1).split("."))
+    start = request.expression_start if request.chain else request.offset
+    path = c.path_at(index, source, start, prefer_right=bool(request.chain))
+    if path is None:
+        return None
+    if request.previous_char() not in ("{", ";", ""):
+        return []
+    return _keys(index, source, request, path + request.chain)
+
+
+def _keys(index, source: SourceFile, request, path: list[str]) -> list[Completion]:
+    options = c.options_at(path)
+    if options is not None:
+        items = []
+        for opt in options:
+            if opt.internal or opt.removed:
+                continue
+            where = ".".join(path + [opt.name])
+            items.append(request.item(opt.name, PROPERTY, opt.type.show(), docs.option(where, opt)))
+        return items
+    if path[:2] == ["inventory", "machines"] and len(path) == 2:
+        return [request.item(m, VARIABLE, "machine", "A machine clan knows of.") for m in index.machines]
+    found = c.role_at(path)
+    if found is None:
+        if len(path) == 4 and path[:2] == ["inventory", "instances"] and path[3] == "roles":
+            _declared, resolved = c.resolved(index, source, path[2])
+            roles = resolved.roles if resolved is not None and resolved.roles is not None else ()
+            label = resolved.label if resolved is not None else ""
+            return [request.item(r, VARIABLE, "role", f"Role `{r}` of `{label}`.") for r in roles]
+        return []
+    instance_name, role = found
+    tail = path[5:]
+    if tail in (["machines"],):
+        return [request.item(m, VARIABLE, "machine", "A machine clan knows of.") for m in index.machines]
+    if tail == ["tags"]:
+        return [request.item(t, VARIABLE, "tag", "A machine tag.") for t in c.tags(index)]
+    if c.is_settings(path):
+        _declared, resolved = c.resolved(index, source, instance_name)
+        if resolved is None or resolved.module is None:
             return []
-        path += match.group(1).split(".")
-        if len(path) == 4 and path[0] == "instances" and path[2:] == ["module", "name"]:
-            names = list(index.modules) + [n for n in schema.CLAN_CORE_SERVICES]
-            return [request.item(n, MODULE, "clan.modules of this workspace" if n in index.modules else "clan-core service", "") for n in dict.fromkeys(names)]
-        return []
-    path = _keys(source, inventory.value.node, request.expression_start if request.chain else request.offset)
-    if path is None or request.previous_char() not in ("{", ";", ""):
-        return []
-    path += request.chain
-    if len(path) == 2 and path[0] == "instances":
-        return [request.item(k, PROPERTY, "", "") for k in INSTANCE_KEYS]
-    if len(path) == 3 and path[0] == "instances" and path[2] == "module":
-        return [request.item("name", PROPERTY, "str", "The module's name in `clan.modules`."), request.item("input", PROPERTY, "nullOr str", '`null` for clan-core, `"self"` for this flake, or an input\'s name.')]
-    if len(path) < 3 or path[0] != "instances" or path[2] != "roles":
-        return []
-    instance = _instance(index, source, path[1])
-    resolved = resolve_instance(index, instance) if instance is not None else None
-    if len(path) == 3:
-        roles = resolved.roles if resolved is not None and resolved.roles is not None else ()
-        return [request.item(r, VARIABLE, "role", f"Role `{r}` of `{resolved.label}`.") for r in roles]
-    if len(path) == 4:
-        return [request.item(k, PROPERTY, "", "") for k in ROLE_KEYS]
-    role = path[3]
-    if len(path) == 5 and path[4] == "machines" and instance is not None and instance.machines is not None:
-        return [request.item(m, VARIABLE, "machine", "A machine of `inventory.machines`.") for m in instance.machines.names]
-    if path[-1] == "settings" and resolved is not None and resolved.module is not None:
+        from ..model.interface import role_options
+
         return [
             request.item(o.name, FIELD, o.type_text or "", o.description or "", f"{o.name} = $1;", snippet=True)
             for o in role_options(resolved.module, role)
@@ -83,15 +81,99 @@ def complete_inventory(index, source: SourceFile, request) -> list[Completion] |
     return []
 
 
-def inventory_definition(index, source: SourceFile, offset: int) -> list[Location] | None:
-    inventory = _inventory_at(index, source, offset)
-    if inventory is None or inventory.value.node is None:
+def _values(index, source: SourceFile, request, path: list[str]) -> list[Completion]:
+    """Strings: module names and inputs, tags, machine classes."""
+    if len(path) == 5 and path[:2] == ["inventory", "instances"] and path[3:] == ["module", "name"]:
+        names = list(index.modules) + list(schema.CLAN_CORE_SERVICES)
+        return [
+            request.item(n, MODULE, "this clan's modules" if n in index.modules else "clan-core service", "")
+            for n in dict.fromkeys(names)
+        ]
+    if len(path) == 5 and path[:2] == ["inventory", "instances"] and path[3:] == ["module", "input"]:
+        inputs = ["self"] + [i for i in (index.flake_inputs or []) if i != "self"]
+        return [request.item(i, VALUE, "flake input", "`self` is this flake.") for i in inputs]
+    if c.role_at(path) is not None and path[5:] == ["tags"]:
+        return [request.item(t, VARIABLE, "tag", "A machine tag.") for t in c.tags(index)]
+    if len(path) == 4 and path[:2] == ["inventory", "machines"] and path[3] == "tags":
+        return [request.item(t, VARIABLE, "tag", "A machine tag.") for t in c.tags(index) if t not in schema.IMPLICIT_TAGS]
+    if len(path) == 4 and path[:2] == ["inventory", "machines"] and path[3] == "machineClass":
+        return [request.item(v, VALUE, "machine class", "") for v in ("nixos", "darwin")]
+    return []
+
+
+# ---------------------------------------------------------------- the name under the cursor
+
+
+def _key_path(index, source: SourceFile, node: Node) -> list[str] | None:
+    """The clan path a binding key names, up to and including the key under the cursor."""
+    attrpath = node.parent
+    if attrpath is None or attrpath.type != "attrpath" or attrpath.parent is None or attrpath.parent.type != "binding":
         return None
+    path = c.path_at(index, source, attrpath.parent.start_byte, node=attrpath.parent)
+    if path is None:
+        return None
+    for segment in attrpath.named_children:
+        if segment.type == "comment":
+            continue
+        path.append(source.text[segment.start_byte : segment.end_byte].decode("utf-8", "replace").strip('"'))
+        if segment.id == node.id:
+            return path
+    return None
+
+
+def _string_path(index, source: SourceFile, string: Node) -> list[str] | None:
+    binding = string.parent
+    if binding is None or binding.type != "binding":
+        return None
+    attrpath = binding.child_by_field_name("attrpath")
+    path = c.path_at(index, source, binding.start_byte, node=binding)
+    if path is None or attrpath is None:
+        return None
+    return path + [source.text[a.start_byte : a.end_byte].decode("utf-8", "replace") for a in attrpath.named_children]
+
+
+def clan_hover(index, source: SourceFile, offset: int) -> HoverInfo | None:
     node = node_at(source, offset, prefer_right=True)
-    if node.type == "string_fragment" or node.type == "string_expression":
+    if node.type != "identifier":
+        node = node_at(source, offset)
+    if node.type != "identifier":
+        return None
+    path = _key_path(index, source, node)
+    if path is None:
+        return None
+    markdown = None
+    option = c.option_named(path)
+    found = c.role_at(path)
+    if found is not None and len(path) == 5:
+        _declared, resolved = c.resolved(index, source, found[0])
+        if resolved is not None and resolved.module is not None:
+            description = resolved.module.values("roles", found[1], "description")
+            text = getattr(description[0], "text", None) if description else None
+            markdown = f"**role `{found[1]}`** of `{resolved.label}`" + (f"\n\n{text}" if text else "")
+    elif found is not None and c.is_settings(path[:-1]):
+        _declared, resolved = c.resolved(index, source, found[0])
+        role_option = c.role_option(resolved.module, found[1], path[-1]) if resolved is not None and resolved.module is not None else None
+        if role_option is not None:
+            markdown = docs.role_option(found[1], role_option)
+    elif path[:1] == ["exportInterfaces"] and len(path) == 2:
+        declared = index.interface_specs().get(path[1])
+        markdown = docs.interface(declared) if declared is not None else None
+    elif option is not None:
+        markdown = docs.option(".".join(path), option)
+    if not markdown:
+        return None
+    return HoverInfo(markdown, node.start_byte, node.end_byte)
+
+
+def clan_definition(index, source: SourceFile, offset: int) -> list[Location] | None:
+    """None when the cursor is not on a clan name; a list (maybe empty) otherwise."""
+    node = node_at(source, offset, prefer_right=True)
+    if node.type in ("string_fragment", "string_expression"):
         string = node if node.type == "string_expression" else node.parent
-        path = _keys(source, inventory.value.node, string.start_byte, node=string)
-        if path and len(path) == 4 and path[0] == "instances" and path[2:] == ["module", "name"]:
+        path = _string_path(index, source, string)
+        if path is None:
+            return None
+        if len(path) == 5 and path[:2] == ["inventory", "instances"] and path[3:] == ["module", "name"]:
             registration = index.modules.get(source.text[string.start_byte + 1 : string.end_byte - 1].decode())
             if registration is None:
                 return []
@@ -101,25 +183,45 @@ def inventory_definition(index, source: SourceFile, offset: int) -> list[Locatio
                 body = registration.inline.body.node
                 return [Location(registration.source.path, body.start_byte, body.start_byte + 1)]
         return []
-    if node.type != "identifier" or node.parent is None or node.parent.type != "attrpath":
-        return []
-    path = _keys(source, inventory.value.node, node.start_byte)
-    if path is None:
-        return []
-    path.append(source.text[node.start_byte : node.end_byte].decode())
-    if len(path) < 4 or path[0] != "instances" or path[2] != "roles":
-        return []
-    instance = _instance(index, source, path[1])
-    resolved = resolve_instance(index, instance) if instance is not None else None
+    if node.type != "identifier":
+        return None
+    path = _key_path(index, source, node)
+    found = c.role_at(path) if path is not None else None
+    if found is None:
+        return None
+    _declared, resolved = c.resolved(index, source, found[0])
     if resolved is None or resolved.module is None:
         return []
-    role = path[3]
-    if len(path) == 4:
-        return [Location(s.path, n.start_byte, n.end_byte) for name, n, s in role_names(resolved.module) if name == role and n is not None]
-    if path[-2] == "settings":
-        return [
-            Location(o.source.path, o.key_node.start_byte, o.key_node.end_byte)
-            for o in role_options(resolved.module, role)
-            if o.name == path[-1] and o.key_node is not None
-        ]
+    if len(path) == 5:
+        return [Location(s.path, n.start_byte, n.end_byte) for s, n in c.role_node(resolved.module, found[1])]
+    if c.is_settings(path[:-1]):
+        option = c.role_option(resolved.module, found[1], path[-1])
+        if option is not None and option.key_node is not None:
+            return [Location(option.source.path, option.key_node.start_byte, option.key_node.end_byte)]
     return []
+
+
+def clan_target(index, source: SourceFile, offset: int):
+    """(kind, name, role, interface, module, node) of a renamable clan name under the cursor."""
+    node = node_at(source, offset, prefer_right=True)
+    if node.type != "identifier":
+        node = node_at(source, offset)
+    if node.type != "identifier":
+        return None
+    path = _key_path(index, source, node)
+    if path is None:
+        return None
+    if path[:1] == ["exportInterfaces"] and len(path) == 2:
+        return ("interface", path[1], None, None, None, node)
+    if path[:1] == ["exportInterfaces"] and len(path) >= 4 and path[-2] == "options":
+        return ("field", path[-1], None, path[1], None, node)
+    found = c.role_at(path)
+    if found is None:
+        return None
+    _declared, resolved = c.resolved(index, source, found[0])
+    module = resolved.module if resolved is not None else None
+    if len(path) == 5:
+        return ("role", found[1], found[1], None, module, node)
+    if c.is_settings(path[:-1]):
+        return ("setting", path[-1], found[1], None, module, node)
+    return None

@@ -319,9 +319,12 @@ def _result_key(name: str) -> str:
 def module_root(source: SourceFile, modules: list[ServiceModule], offset: int) -> tuple[ServiceModule | None, Node | None]:
     """The service module whose body holds the offset, or the file's own top-level set."""
     for module in modules:
-        node = module.body.node
-        if node is not None and node.start_byte <= offset <= node.end_byte:
-            return module, node
+        for part in module.parts():  # a split-out role file is a part of its module
+            if part.source.path != source.path:
+                continue
+            node = part.body.node
+            if node is not None and node.start_byte <= offset <= node.end_byte:
+                return module, node
     if modules:
         return None, None
     body, _, _ = peel_functions(source.value)

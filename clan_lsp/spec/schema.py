@@ -568,3 +568,73 @@ INVENTORY_SERVICES_REMOVED = (
     "The `inventory.services` option has been removed. Use `inventory.instances` instead. "
     "See: https://clan.lol/docs/guides/migrations/migrate-inventory-services"
 )
+
+
+# ---------------------------------------------------------------- the clan configuration
+# The options of a clan (`clan-core.lib.clan { ... }`, flake-parts `clan`, a `clan.nix`),
+# of its inventory, and of inventory machines and instances (clan-core's
+# modules/clan/top-level-interface.nix and modules/inventoryClass/, 2026-08-22).
+
+INVENTORY_MACHINE = (
+    Option("name", t.STR, "The machine's name; defaults to its attribute name."),
+    Option("description", t.NullOr(t.STR), "A description of the machine.", default="null"),
+    Option("icon", t.NullOr(t.STR), "An icon for the machine.", default="null"),
+    Option("machineClass", t.Enum(("nixos", "darwin")), "Whether the machine runs NixOS or nix-darwin.", default='"nixos"'),
+    Option("tags", t.LIST_OF_STR, "Tags of the machine: instances select machines by tag (`roles.<r>.tags`).", default="[ ]"),
+    Option("installedAt", t.NullOr(t.INT), "When the machine was installed (set by the clan CLI).", default="null"),
+    Option(
+        "deploy", t.ANY, "How the clan CLI reaches the machine.",
+        children=(
+            Option("targetHost", t.NullOr(t.STR), "The host to deploy to, `root@host` or `host`.", default="null"),
+            Option("buildHost", t.NullOr(t.STR), "The host to build on.", default="null"),
+            Option("forwardAgent", t.BOOL, "Forward the SSH agent while deploying.", default="false"),
+        ),
+    ),
+)
+
+INSTANCE_MODULE = (
+    Option("name", t.STR, "The service's name: a key of `clan.modules` (with `input = \"self\"`) or of the input's services."),
+    Option("input", t.NullOr(t.STR), "The flake input that provides the service: `\"self\"` for this clan's own `modules`, null (the default) for clan-core.", default="null"),
+)
+
+INSTANCE_ROLE = (
+    Option("machines", t.ANY, "Machines in this role: `machines.<name>.settings`."),
+    Option("tags", t.ANY, "Machines in this role by tag: `tags.<tag> = { }` or `tags = [ \"<tag>\" ]`; `all` is every machine."),
+    Option("settings", t.ANY, "Settings of every machine in this role, checked against the role's interface."),
+    Option("extraModules", t.ANY, "Extra NixOS modules for the machines of this role."),
+)
+
+INSTANCE = (
+    Option("module", t.ANY, "Which service this instance runs.", children=INSTANCE_MODULE),
+    Option("roles", t.ANY, "The service's roles this instance uses, and their machines."),
+)
+
+INVENTORY = (
+    Option("meta", t.ANY, "The clan's meta data (set `meta` at the clan's top level instead).", children=META_FIELDS),
+    Option("machines", t.ANY, "The clan's machines: `machines.<name> = { tags = [ ... ]; }`."),
+    Option("instances", t.ANY, "Service instances: `instances.<name> = { module.name = ...; roles.<r>.machines.<m> = { }; }`."),
+    Option("tags", t.ANY, "Computed tags (`all`, `nixos`, `darwin`) and tags of your own: `tags.<tag> = [ machine names ]`."),
+    Option("modules", t.ANY, "Has no effect: register services in the clan's `modules`.", removed="2025-01-01"),
+    Option("services", t.ANY, "Removed: use `instances`.", removed="2025-06-01"),
+)
+
+CLAN = (
+    Option("meta", t.ANY, "The clan's name, domain, description and icon.", children=META_FIELDS),
+    Option("inventory", t.ANY, "Machines, tags and service instances.", children=INVENTORY),
+    Option("machines", t.ANY, "NixOS (or nix-darwin) configuration per machine: `machines.<name> = { config, ... }: { ... }`; each also becomes an inventory machine.", default="{ }"),
+    Option("modules", t.ANY, "Services this clan provides: `modules.<name> = ./service.nix;` used with `module.input = \"self\"`.", default="{ }"),
+    Option("exportInterfaces", t.ANY, "Export interfaces of this clan: `exportInterfaces.<name> = { lib, ... }: { options.<field> = lib.mkOption { ... }; }`.", default="{ }"),
+    Option("self", t.ANY, "The flake itself (`inherit self;`)."),
+    Option("directory", t.ANY, "The clan's directory: `machines/`, `vars/` and `inventory.json` are read from it.", default="self"),
+    Option("specialArgs", t.ANY, "Extra arguments for every machine's NixOS modules.", default="{ }"),
+    Option("pkgsForSystem", t.ANY, "A function from system to the nixpkgs to use.", default="_: null"),
+    Option("vars", t.ANY, "Settings of clan's vars.", default="{ }"),
+    Option("secrets", t.ANY, "Settings of clan's secrets.", default="{ }"),
+    Option("templates", t.ANY, "Templates this clan provides.", default="{ }"),
+    Option("checks", t.ANY, "Extra checks of the clan.", default="{ }"),
+    Option("varsDirectory", t.NullOr(t.PATH), "Where vars are kept, if not `directory`/vars.", default="null"),
+    Option("imports", t.ANY, "More clan configuration files: `imports = [ ./clan.nix ];`."),
+)
+
+# Tags clan computes for every inventory.
+IMPLICIT_TAGS = ("all", "nixos", "darwin")
