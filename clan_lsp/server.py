@@ -23,7 +23,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ide
 from .analysis import MAX_FILE_BYTES, Files, analyze, services_in
-from .checks import ERROR, INFO, WARNING, Finding
+from .checks import ERROR, INFO, WARNING, Finding, full_message
 from .model import ServiceModule, SourceFile, load_source
 from .spec.versions import Generation
 from .workspace import WorkspaceIndex
@@ -32,6 +32,20 @@ from .syntax import UTF16, LineIndex, Position, SyntaxTree
 log = logging.getLogger("clan-lsp")
 
 SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning, INFO: lsp.DiagnosticSeverity.Information}
+
+
+def to_diagnostic(finding: Finding, range_: lsp.Range) -> lsp.Diagnostic:
+    """A finding as the client shows it: our statement first (a Problems panel's line), clan's words below."""
+    return lsp.Diagnostic(
+        range_,
+        full_message(finding),
+        severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
+        code=finding.code,
+        source="clan-lsp",
+        data={"fixes": len(finding.fixes)},
+    )
+
+
 COMPLETION_KIND = {
     ide.items.PROPERTY: lsp.CompletionItemKind.Property,
     ide.items.FIELD: lsp.CompletionItemKind.Field,
@@ -274,16 +288,7 @@ class ClanLanguageServer(LanguageServer):
         for finding in report.findings:
             if finding.path != document.path or finding.code in self.settings.disabled_codes:
                 continue
-            result.append(
-                lsp.Diagnostic(
-                    self.to_range(document.path, finding.start, finding.end),
-                    finding.message,
-                    severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
-                    code=finding.code,
-                    source="clan-lsp",
-                    data={"fixes": len(finding.fixes)},
-                )
-            )
+            result.append(to_diagnostic(finding, self.to_range(document.path, finding.start, finding.end)))
             if len(result) >= self.settings.max_diagnostics:
                 break
         return result
