@@ -117,11 +117,15 @@ def select_exports(ctx: Context) -> None:
                 continue
             for formal in predicate.formals or ():
                 if formal.name not in _SCOPE and not formal.has_default:
+                    row, column = predicate.node.start_point if predicate.node is not None else (0, 0)
                     ctx.report(
                         formal.node,
                         _no_scope_field(formal.name),
                         source=source,
                         fixes=rename_fixes(formal.node, formal.name, _SCOPE),
+                        # what Nix says when it calls the predicate with a scope
+                        clan_message=f"anonymous function at {source.path or '<file>'}:{row + 1}:{column + 1} "
+                        f"called without required argument '{formal.name}'",
                     )
             if predicate.param is None:
                 continue
@@ -142,7 +146,7 @@ def select_exports(ctx: Context) -> None:
                 has_default = select.has_default  # `scope.x or ...` never fails: it is always the default
                 ctx.report(
                     first,
-                    _no_scope_field(field) + (" (so the `or` default is always used)" if has_default else ""),
+                    _no_scope_field(field) + ("; so the `or` default is always used" if has_default else ""),
                     source=source,
                     severity=WARNING if has_default else ERROR,
                     fixes=rename_fixes(first, field, _SCOPE),
