@@ -10,7 +10,7 @@ from typing import Sequence
 
 from . import __version__
 from .analysis import MAX_FILE_BYTES, Analysis, Files
-from .checks import ERROR, Finding
+from .checks import ERROR, Finding, full_message
 from .spec.versions import Generation
 from .syntax import UTF32, LineIndex
 from .workspace.index import nix_files
@@ -120,7 +120,7 @@ def check(paths: Sequence[str], output_format: str = "text", generation: Generat
                 {
                     "path": finding.path, "line": line, "column": column, "endLine": end_line,
                     "endColumn": end_column, "severity": finding.severity, "code": finding.code,
-                    "catalogue": finding.catalogue, "message": finding.message,
+                    "catalogue": finding.catalogue, "message": finding.message, "clanMessage": finding.clan_message,
                 }
             )
         json.dump({"findings": records, "problems": problems, "files": len(targets)}, out, indent=2)
@@ -128,7 +128,8 @@ def check(paths: Sequence[str], output_format: str = "text", generation: Generat
     else:
         for finding in ordered:
             line, column, _, _ = where(finding)
-            out.write(f"{finding.path}:{line}:{column}: {finding.severity}[{finding.code}] {finding.message}\n")
+            # our statement on the finding's line, clan's own words indented below it
+            out.write(f"{finding.path}:{line}:{column}: {finding.severity}[{finding.code}] {full_message(finding, indent='    ')}\n")
         for problem in problems:
             err.write(f"clan-lsp: {problem}\n")
         errors = sum(1 for f in ordered if f.severity == ERROR)

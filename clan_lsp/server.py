@@ -23,13 +23,27 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ide
 from .analysis import MAX_FILE_BYTES, Analysis
-from .checks import ERROR, INFO, WARNING
+from .checks import ERROR, INFO, WARNING, Finding, full_message
 from .model import SourceFile, load_source
 from .syntax import UTF16, LineIndex, Position, SyntaxTree
 
 log = logging.getLogger("clan-lsp")
 
 SEVERITY = {ERROR: lsp.DiagnosticSeverity.Error, WARNING: lsp.DiagnosticSeverity.Warning, INFO: lsp.DiagnosticSeverity.Information}
+
+
+def to_diagnostic(finding: Finding, range_: lsp.Range) -> lsp.Diagnostic:
+    """A finding as the client shows it: our statement first (a Problems panel's line), clan's words below."""
+    return lsp.Diagnostic(
+        range_,
+        full_message(finding),
+        severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
+        code=finding.code,
+        source="clan-lsp",
+        data={"fixes": len(finding.fixes)},
+    )
+
+
 COMPLETION_KIND = {
     ide.items.PROPERTY: lsp.CompletionItemKind.Property,
     ide.items.FIELD: lsp.CompletionItemKind.Field,
@@ -233,16 +247,7 @@ class ClanLanguageServer(LanguageServer):
         for finding in self.analysis.diagnostics(document.path):
             if finding.code in self.settings.disabled_codes:
                 continue
-            result.append(
-                lsp.Diagnostic(
-                    self.to_range(document.path, finding.start, finding.end),
-                    finding.message,
-                    severity=SEVERITY.get(finding.severity, lsp.DiagnosticSeverity.Error),
-                    code=finding.code,
-                    source="clan-lsp",
-                    data={"fixes": len(finding.fixes)},
-                )
-            )
+            result.append(to_diagnostic(finding, self.to_range(document.path, finding.start, finding.end)))
             if len(result) >= self.settings.max_diagnostics:
                 break
         return result

@@ -25,7 +25,8 @@ def test_broken_example_exits_1_with_located_findings() -> None:
     assert result.returncode == 1
     first = result.stdout.splitlines()[0]
     assert first.startswith("examples/broken/default.nix:7:27: error[unknown-category] ")
-    assert "Did you mean `Network`?" in first
+    assert first.endswith('did you mean "Network"?')
+    assert result.stdout.splitlines()[1].startswith("    A definition for option `manifest.categories.")
     assert "Traceback" not in result.stderr
 
 

@@ -4,6 +4,6 @@ Importing this package registers every rule family.
 """
 
 from . import arguments, clanlib, exports, inventory, structure  # noqa: F401  (registration)
-from .base import ERROR, INFO, RULES, WARNING, Edit, Finding, Fix, Rule, rules_by_code, run_rules
+from .base import ERROR, INFO, RULES, WARNING, Edit, Finding, Fix, Rule, full_message, rules_by_code, run_rules
 
-__all__ = ["ERROR", "INFO", "RULES", "WARNING", "Edit", "Finding", "Fix", "Rule", "rules_by_code", "run_rules"]
+__all__ = ["ERROR", "INFO", "RULES", "WARNING", "Edit", "Finding", "Fix", "Rule", "full_message", "rules_by_code", "run_rules"]

@@ -9,7 +9,7 @@ from ..model import AttrSet, Lambda, ServiceModule
 from ..model.scope import binder_of
 from ..spec import schema
 from ..syntax import Node
-from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
+from .base import ERROR, WARNING, Context, Edit, Fix, attribute_missing, did_you_mean, rename_fixes, rule
 from .structure import results_of, roles_of
 
 _MODULE_SYSTEM = ("lib", "config", "options", "specialArgs", "_class", "_prefix")
@@ -84,11 +84,28 @@ def missing_ellipsis(ctx: Context) -> None:
             fixes = (Fix("Add `...` to the arguments", (Edit(close.start_byte, close.start_byte, f"{separator}... "),)),)
         ctx.report(
             formals,
-            f"'{site.label}' called with unexpected argument '{first}': clan passes more arguments than "
-            f"listed here. Add `...` to the argument set.",
+            f"Missing `...` in the arguments of {_named(site)}: clan also passes `{first}`",
             source=site.part.source,
             fixes=fixes,
+            clan_message=f"{_nix_function_name(site)} at {_nix_position(site)} called with unexpected argument '{first}'",
         )
+
+
+def _named(site: Site) -> str:
+    return site.label if site.kind == "module" else f"`{site.label}`"
+
+
+def _nix_function_name(site: Site) -> str:
+    """How Nix names the function in its errors: by the attribute it is bound to."""
+    return "anonymous function" if site.kind == "module" else f"'{site.label}'"
+
+
+def _nix_position(site: Site) -> str:
+    node = site.function.node
+    if node is None:
+        return site.part.source.path or "<file>"
+    row, column = node.start_point
+    return f"{site.part.source.path or '<file>'}:{row + 1}:{column + 1}"
 
 
 def _available(site: Site) -> list[str]:
@@ -107,23 +124,32 @@ def unknown_arguments(ctx: Context) -> None:
             if formal.name in site.passed or formal.has_default:
                 continue
             is_used = formal.name in used
+            # An argument is looked up only when read: unread, clan says nothing.
             ctx.report(
                 formal.node,
-                f"attribute '{formal.name}' missing: clan passes no argument `{formal.name}` to {site.label}"
-                f"{' (it is read here, so evaluation fails)' if is_used else ''}.{did_you_mean(formal.name, available)}"
-                f" {site.label} gets: {', '.join(a for a in available if a not in _MODULE_SYSTEM)}.",
+                _no_such_argument(site, formal.name, available) + ("" if is_used else "; unused here, so nothing fails"),
                 source=site.part.source,
                 severity=ERROR if is_used else WARNING,
                 fixes=rename_fixes(formal.node, formal.name, available),
+                clan_message=attribute_missing(formal.name) if is_used else None,
             )
         for attr_node, name in _param_selects(site):
             if name in site.passed:
                 continue
             ctx.report(
                 attr_node,
-                f"attribute '{name}' missing: clan passes no argument `{name}` to {site.label}.{did_you_mean(name, available)}",
+                _no_such_argument(site, name, available),
                 source=site.part.source,
+                clan_message=attribute_missing(name),
             )
+
+
+def _no_such_argument(site: Site, name: str, available: list[str]) -> str:
+    close = did_you_mean(name, available)
+    if close:
+        return f"{_named(site)} gets no argument `{name}`{close}"
+    passed = ", ".join(f"`{a}`" for a in available if a not in _MODULE_SYSTEM)
+    return f"{_named(site)} gets no argument `{name}` (it gets {passed})"
 
 
 def _param_selects(site: "Site") -> list[tuple[Node, str]]:
@@ -153,12 +179,14 @@ def per_machine_settings(ctx: Context) -> None:
         if formal is None or formal.has_default:
             continue
         is_used = "settings" in used_names(site)
+        # clan's `settings` here is a throw: unread, it never fires.
         ctx.report(
             formal.node,
-            schema.PER_MACHINE_SETTINGS_MESSAGE
-            + ("" if is_used else " (Not read here, so nothing fails yet.)"),
+            "`perMachine` gets no `settings`: settings belong to an instance and role (read them in `perInstance`)"
+            + ("" if is_used else "; unused here, so nothing fails yet"),
             source=site.part.source,
             severity=ERROR if is_used else WARNING,
+            clan_message=schema.PER_MACHINE_SETTINGS_MESSAGE if is_used else None,
         )
 
 
@@ -170,12 +198,12 @@ def module_argument(ctx: Context) -> None:
         for formal in site.function.formals or ():
             if formal.name in site.passed or formal.has_default:
                 continue
-            hint = " Use `pkgs` inside `nixosModule` instead." if formal.name == "pkgs" else ""
+            hint = "; use `pkgs` inside `nixosModule`" if formal.name == "pkgs" else ""
             ctx.report(
                 formal.node,
-                f"clan passes no argument `{formal.name}` to a service module, so reading it fails with "
-                f"\"attribute '{formal.name}' missing\" (unless this file is applied with importApply).{hint}",
+                f"A service module gets no argument `{formal.name}` (unless the file is applied with importApply){hint}",
                 source=site.part.source,
+                clan_message=attribute_missing(formal.name),
             )
 
 
@@ -207,10 +235,13 @@ def role_settings(ctx: Context) -> None:
                 continue
             ctx.report(
                 last,
-                "'roles.<roleName>.settings' do not contain machine specific settings. Prefer "
-                "`machines.<machineName>.settings` instead. (i.e `perInstance: "
-                "roles.<roleName>.machines.<machineName>.settings`) This feature will be removed in the next release.",
+                "Role-level settings are deprecated (they lack the per-machine values); read "
+                "`roles.<role>.machines.<machine>.settings`",
                 source=site.part.source,
+                clan_message="'roles.<roleName>.settings' do not contain machine specific settings.\n"
+                "Prefer `machines.<machineName>.settings` instead. (i.e `perInstance: "
+                "roles.<roleName>.machines.<machineName>.settings`)\n"
+                "This feature will be removed in the next release",
             )
 
 
@@ -242,12 +273,14 @@ def unknown_setting_read(ctx: Context) -> None:
             name = text[first.start_byte : first.end_byte].decode()
             if name in declared:
                 continue
+            close = did_you_mean(name, declared)
             ctx.report(
                 first,
-                f"attribute '{name}' missing: the interface of role '{role}' declares "
-                f"{', '.join(declared) or 'no options'}.{did_you_mean(name, declared)}",
+                f"Role `{role}` has no setting `{name}`"
+                + (close or f" (its interface declares {', '.join(f'`{d}`' for d in declared) or 'none'})"),
                 source=site.part.source,
                 fixes=rename_fixes(first, name, declared),
+                clan_message=attribute_missing(name),
             )
 
 

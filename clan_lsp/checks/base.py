@@ -34,10 +34,22 @@ class Finding:
     severity: str
     start: int
     end: int
-    message: str
+    message: str  # our short statement, one line: what a Problems panel shows
     path: str | None = None
     fixes: tuple[Fix, ...] = ()
     catalogue: str | None = None  # the spec's error catalogue entry, e.g. "E8"
+    clan_message: str | None = None  # what clan itself prints for this, when it prints anything
+
+
+def full_message(finding: Finding, indent: str = "") -> str:
+    """Our statement, then clan's own words on the following lines (indented by `indent`).
+
+    Editors show the first line in their lists and the whole text on hover, so a newcomer
+    reads our words first and a clan veteran still finds the text clan prints.
+    """
+    if not finding.clan_message:
+        return finding.message
+    return finding.message + "".join(f"\n{indent}{line}" for line in finding.clan_message.splitlines())
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class Context:
         fixes: Iterable[Fix] = (),
         code: str | None = None,
         span: tuple[int, int] | None = None,
+        clan_message: str | None = None,
     ) -> Finding | None:
         assert self.rule is not None
         source = source or self.module.source
@@ -102,9 +115,25 @@ class Context:
             source.path,
             tuple(fixes),
             self.rule.catalogue,
+            clan_message,
         )
         self.findings.append(finding)
         return finding
+
+
+# What clan prints through nixpkgs' module system and Nix itself (they quote `like this').
+
+
+def option_does_not_exist(path: str) -> str:
+    return f"The option `{path}' does not exist."
+
+
+def not_of_type(path: str, description: str) -> str:
+    return f"A definition for option `{path}' is not of type `{description}'."
+
+
+def attribute_missing(name: str) -> str:
+    return f"attribute '{name}' missing"
 
 
 def suggest(name: str, candidates: Iterable[str]) -> list[str]:
@@ -114,13 +143,17 @@ def suggest(name: str, candidates: Iterable[str]) -> list[str]:
     return lowered + close
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    close = suggest(name, candidates)
+def did_you_mean(name: str, candidates: Iterable[str], quote: str = "`") -> str:
+    """`; did you mean `x`?` to end a statement, or "" when nothing is close.
+
+    `quote` is `"` for string values (`Unknown category "Networking"; did you mean "Network"?`).
+    """
+    close = [f"{quote}{c}{quote}" for c in suggest(name, candidates)]
     if not close:
         return ""
     if len(close) == 1:
-        return f" Did you mean `{close[0]}`?"
-    return " Did you mean " + ", ".join(f"`{c}`" for c in close[:-1]) + f" or `{close[-1]}`?"
+        return f"; did you mean {close[0]}?"
+    return "; did you mean " + ", ".join(close[:-1]) + f" or {close[-1]}?"
 
 
 def rename_fixes(node: Node | None, name: str, candidates: Iterable[str], quote: bool = False) -> tuple[Fix, ...]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Str
 from ..model.values import Env, Reader, dotted_name
 from ..spec import schema
 from ..syntax import Node
-from .base import ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
+from .base import ERROR, WARNING, Context, Edit, Fix, attribute_missing, did_you_mean, rename_fixes, rule
 
 _SCOPE = tuple(f.name for f in schema.SCOPE_FIELDS)
 
@@ -47,12 +48,15 @@ def build_scope_key(ctx: Context) -> None:
             bad = [n for n in names if n not in _SCOPE]
             for unexpected in bad:
                 key = value.key_nodes(unexpected)[0]
+                close = did_you_mean(unexpected, _SCOPE)
                 ctx.report(
                     key,
-                    f"'{name}' called with unexpected argument '{unexpected}'. It takes "
-                    f"{', '.join(_SCOPE)}.{did_you_mean(unexpected, _SCOPE)}",
+                    f"`{name}` takes no argument `{unexpected}`"
+                    + (close or f" (it takes {', '.join(f'`{p}`' for p in _SCOPE)})"),
                     source=source,
                     fixes=rename_fixes(key, unexpected, _SCOPE),
+                    # getExport hands its argument to buildScopeKey, so Nix names that function
+                    clan_message=f"'buildScopeKey' at <clan-core>/lib/exports/exports.nix called with unexpected argument '{unexpected}'",
                 )
             if bad:
                 continue
@@ -63,13 +67,32 @@ def build_scope_key(ctx: Context) -> None:
                 return got is None or (isinstance(got, Str) and got.text == "")
 
             if all(empty(p) for p in _SCOPE):
-                ctx.report(args[0], f'{name}: Global exports (":::") are not yet supported.', source=source, code="global-scope-key", severity=ERROR)
+                ctx.report(
+                    args[0],
+                    f"`{name}` names no scope part: global exports (\":::\") are not supported yet",
+                    source=source,
+                    code="global-scope-key",
+                    severity=ERROR,
+                    clan_message='buildScopeKey: Global exports (":::") are not yet supported.',
+                )
                 continue
             if name == "buildScopeKey" and empty("serviceName") and empty("machineName"):
-                ctx.report(args[0], "buildScopeKey requires at least 'serviceName' or 'machineName'", source=source)
+                ctx.report(
+                    args[0],
+                    "`buildScopeKey` needs a `serviceName` or a `machineName`",
+                    source=source,
+                    clan_message="buildScopeKey requires at least 'serviceName' or 'machineName'",
+                )
             for part_name, part in parts.items():
                 if isinstance(part, Str) and part.text is not None and ":" in part.text:
-                    ctx.report(part.node, f'mkExportsScope: {part.text} cannot contain the ":" character', source=source)
+                    # clan's own test (`.?:.?`) only catches short parts; longer ones pass it silently.
+                    caught = re.fullmatch(r".?:.?", part.text, re.DOTALL) is not None
+                    ctx.report(
+                        part.node,
+                        f'`{part_name}` "{part.text}" contains ":", which separates the parts of a scope key',
+                        source=source,
+                        clan_message=f'mkExportsScope: {part.text} cannot contain the ":" character' if caught else None,
+                    )
 
 
 @rule("select-exports", ERROR, "E26", "`selectExports` called with an attrset, or a predicate reading a field a scope lacks")
@@ -85,21 +108,24 @@ def select_exports(ctx: Context) -> None:
                     continue
                 ctx.report(
                     args[0],
-                    "selectExports expected a function. But was called with set. It takes a predicate over the "
-                    "scope: `selectExports (scope: scope.serviceName == \"...\") exports` (the attrset form "
-                    "existed only from 2025-10-30 to 2025-12-02).",
+                    "`selectExports` takes a predicate, not an attrset: `selectExports (scope: scope.serviceName == \"...\") exports`",
                     source=source,
+                    clan_message="selectExports expected a function. But was called with set",
                 )
                 continue
             if not isinstance(predicate, Lambda):
                 continue
             for formal in predicate.formals or ():
                 if formal.name not in _SCOPE and not formal.has_default:
+                    row, column = predicate.node.start_point if predicate.node is not None else (0, 0)
                     ctx.report(
                         formal.node,
-                        f"A scope has no field '{formal.name}': the predicate sees {', '.join(_SCOPE)}.{did_you_mean(formal.name, _SCOPE)}",
+                        _no_scope_field(formal.name),
                         source=source,
                         fixes=rename_fixes(formal.node, formal.name, _SCOPE),
+                        # what Nix says when it calls the predicate with a scope
+                        clan_message=f"anonymous function at {source.path or '<file>'}:{row + 1}:{column + 1} "
+                        f"called without required argument '{formal.name}'",
                     )
             if predicate.param is None:
                 continue
@@ -117,14 +143,20 @@ def select_exports(ctx: Context) -> None:
                 field = text[first.start_byte : first.end_byte].decode()
                 if field in _SCOPE:
                     continue
-                has_default = select.has_default
+                has_default = select.has_default  # `scope.x or ...` never fails: it is always the default
                 ctx.report(
                     first,
-                    f"attribute '{field}' missing: a scope has only {', '.join(_SCOPE)}.{did_you_mean(field, _SCOPE)}",
+                    _no_scope_field(field) + ("; so the `or` default is always used" if has_default else ""),
                     source=source,
                     severity=WARNING if has_default else ERROR,
                     fixes=rename_fixes(first, field, _SCOPE),
+                    clan_message=None if has_default else attribute_missing(field),
                 )
+
+
+def _no_scope_field(name: str) -> str:
+    close = did_you_mean(name, _SCOPE)
+    return f"A scope has no field `{name}`" + (close or f" (it has {', '.join(f'`{p}`' for p in _SCOPE)})")
 
 
 def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Node, list[str]]]:
@@ -147,7 +179,12 @@ def clanlib_exports(ctx: Context) -> None:
             if len(names) >= 2 and path is not None and len(path.named_children) >= 2:
                 first, second = path.named_children[0], path.named_children[1]
                 fixes = (Fix(f"Use `clanLib.{names[1]}`", (Edit(first.start_byte, second.start_byte, ""),)),)
-            ctx.report(node, schema.CLANLIB_EXPORTS_RENAMED, source=source, fixes=fixes)
+            summary = (
+                f"`clanLib.exports.{names[1]}` is now `clanLib.{names[1]}`"
+                if len(names) >= 2
+                else "`clanLib.exports` was renamed: its helpers are in `clanLib` itself"
+            )
+            ctx.report(node, summary, source=source, fixes=fixes, clan_message=schema.CLANLIB_EXPORTS_RENAMED)
 
 
 @rule("clanlib-renamed", WARNING, "E28", "`clanLib.vars.getPublicValue`, renamed to `clanLib.getPublicValue`")
@@ -155,4 +192,9 @@ def clanlib_renamed(ctx: Context) -> None:
     for source in _sources(ctx.module):
         for node, names in _clanlib_selects(source):
             if names[:2] == ["vars", "getPublicValue"]:
-                ctx.report(node, schema.CLANLIB_VARS_GETPUBLICVALUE, source=source)
+                ctx.report(
+                    node,
+                    "`clanLib.vars.getPublicValue` is now `clanLib.getPublicValue`",
+                    source=source,
+                    clan_message=schema.CLANLIB_VARS_GETPUBLICVALUE,
+                )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -10,7 +9,7 @@ from ..model import AttrSet, Call, ListValue, ServiceModule, Str, Value
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
-from .base import ERROR, INFO, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule
+from .base import ERROR, INFO, WARNING, Context, Edit, Fix, did_you_mean, option_does_not_exist, rename_fixes, rule
 from .literals import mismatches
 from ..model.service import exports_out
 from .structure import _name_of, body_of, roles_of
@@ -79,22 +78,31 @@ def unknown_interface(ctx: Context) -> None:
     for part, item in literals:
         if item.text in interfaces:
             continue
-        close = did_you_mean(item.text, interfaces)
+        close = did_you_mean(item.text, interfaces, quote='"')
         if close or _workspace_is_definitive(ctx):
+            advice = close or (
+                f" (there are {', '.join(sorted(interfaces))}); declare it in `clan.exportInterfaces.{item.text}`"
+                " or remove it"
+            )
+            # clan looks the name up only when the service exports something.
             ctx.report(
                 item.node,
-                f"Export interface: '{item.text}' doesn't exist.{close} Available export interfaces: "
-                + ", ".join(sorted(interfaces))
-                + (f". Declare it in `clan.exportInterfaces.{item.text}`, or remove it from 'manifest.exports.out'." if not close else ""),
+                f'Unknown export interface "{item.text}"{advice}',
                 source=part.source,
                 severity=ERROR if writes_exports else WARNING,
                 fixes=rename_fixes(item.node, item.text, interfaces, quote=True),
+                clan_message=f"Export interface: '{item.text}' doesn't exist\n"
+                f"Service: '{_name_of(ctx.module) or '<manifest.name>'}'\n"
+                "- Remove it from 'manifest.exports.out'\n"
+                f"- Add it to 'clan.exportInterfaces.{item.text}'"
+                if writes_exports
+                else None,
             )
         else:
             ctx.report(
                 item.node,
-                f"'{item.text}' is not one of clan's core export interfaces ({', '.join(sorted(interfaces))}): "
-                f"clan accepts it only when the clan declares `clan.exportInterfaces.{item.text}`.",
+                f'"{item.text}" is not a core export interface; clan accepts it only if the clan declares '
+                f"`clan.exportInterfaces.{item.text}`",
                 source=part.source,
                 severity=INFO,
             )
@@ -111,13 +119,19 @@ def exports_not_allowed(ctx: Context) -> None:
         if is_empty_value(site.value):
             continue
         used = sorted(set(interfaces_written(site.value)) & set(interfaces)) or ["<interface>"]
+        known = [u for u in used if u != "<interface>"]
+        advice = (
+            f"add `manifest.exports.out = [ {' '.join(f'{chr(34)}{u}{chr(34)}' for u in known)} ];`"
+            if known
+            else "list the interfaces this service exports there"
+        )
         ctx.report(
             site.key_node,
-            f"Service: '{name}' doesn't allow exports: `manifest.exports.out` is empty. List the interfaces "
-            f"this service exports, e.g. `manifest.exports.out = [ {' '.join(repr(u).replace(chr(39), chr(34)) for u in used)} ];`. "
-            f"Available export interfaces: {', '.join(interfaces)}",
+            f"Exports while `manifest.exports.out` is empty: {advice}",
             source=site.part.source,
             fixes=_add_out_fix(ctx.module, [u for u in used if u != "<interface>"]),
+            # clan's hint suggests an empty list, which is the very problem; our statement says what helps.
+            clan_message=f"Service: '{name}' doesn't allow exports\n- Add 'manifest.exports.out = [ ]' to the service",
         )
 
 
@@ -177,17 +191,19 @@ def export_interfaces(ctx: Context) -> None:
         for scope, value, _key in export_values(site):
             if not isinstance(value, AttrSet):
                 continue
-            label = f'exports."{scope}"' if scope != "mkExports" else "exports.<mkExports scope>"
+            label = f'exports."{scope if scope != "mkExports" else _mkexports_key(ctx, site)}"'
             for iface in value.names():
                 keys = value.key_nodes(iface)
                 key = keys[0] if keys else None
                 if out is not None and out and iface not in out:
+                    listed = ", ".join(f'"{o}"' for o in out)
                     ctx.report(
                         key,
-                        f"The option `{label}.{iface}` does not exist: '{iface}' is not listed in "
-                        f"`manifest.exports.out` ({', '.join(out)}).{did_you_mean(iface, out)}",
+                        f'Export interface "{iface}" is not in `manifest.exports.out` ({listed})'
+                        f"{did_you_mean(iface, out, quote=chr(34))}",
                         source=site.part.source,
                         fixes=_add_out_fix(ctx.module, sorted(set(out) | {iface})) if iface in interfaces else (),
+                        clan_message=option_does_not_exist(f"{label}.{iface}"),
                     )
                     continue
                 interface = interfaces.get(iface)
@@ -196,15 +212,28 @@ def export_interfaces(ctx: Context) -> None:
                 field_value = value.get(iface)
                 if field_value is None:
                     continue
-                for mismatch in mismatches(field_value, t.Submodule(interface.fields), f"{label}.{iface}"):
+                for mismatch in mismatches(field_value, t.Submodule(interface.fields), iface, clan_prefix=f"{label}."):
                     message = mismatch.message
-                    missing = re.search(r"\.([^.`]+)` does not exist\.$", message)
-                    if missing and missing.group(0).count(".") and mismatch.node is not None:
+                    direct = mismatch.unknown is not None and mismatch.clan_message == option_does_not_exist(
+                        f"{label}.{iface}.{mismatch.unknown}"
+                    )
+                    if direct:  # a field of the interface itself: name the ones it has
                         fields = [f.name for f in interface.fields]
-                        message = (
-                            message[:-1] + f": '{iface}' has {', '.join(fields)}." + did_you_mean(missing.group(1), fields)
+                        close = did_you_mean(mismatch.unknown, fields)
+                        message = f"Unknown field `{mismatch.unknown}` in export interface \"{iface}\"" + (
+                            close or f" (it has {', '.join(f'`{f}`' for f in fields)})"
                         )
-                    ctx.report(mismatch.node, message, source=site.part.source)
+                    ctx.report(mismatch.node, message, source=site.part.source, clan_message=mismatch.clan_message)
+
+
+def _mkexports_key(ctx: Context, site: ExportSite) -> str:
+    """The key `mkExports` builds here, with the parts only evaluation knows as placeholders."""
+    service = _name_of(ctx.module) or "<manifest.name>"
+    if site.where == "perInstance":
+        return f"{service}:<instanceName>:{site.role}:<machineName>"
+    if site.where == "perMachine":
+        return f"{service}:::<machineName>"
+    return f"{service}:::"
 
 
 def _scope_parts(key: str) -> list[str] | None:
@@ -223,33 +252,56 @@ def export_scope(ctx: Context) -> None:
             if parts is None:
                 ctx.report(
                     key_node,
-                    f"parseScope: invalid scope string format. Got '{key}': a scope key has four parts "
-                    "`service:instance:role:machine`. Use the provided 'mkExports' utility or buildScopeKey.",
+                    f'Export key "{key}" is not a scope key `service:instance:role:machine`; build it with `mkExports`',
                     source=site.part.source,
                     code="invalid-scope-key",
+                    clan_message=f"parseScope: invalid scope string format.\nGot '{key}'\nfix:\n"
+                    "- use the provided 'mkExports' utility or\n- use buildScopeKey",
                 )
                 continue
-            problem = _scope_problem(site, parts, service)
+            problem = _scope_problem(site, key, parts, service)
             if problem:
-                ctx.report(key_node, problem, source=site.part.source)
+                ctx.report(key_node, problem[0], source=site.part.source, clan_message=problem[1])
 
 
-def _scope_problem(site: ExportSite, parts: list[str], service: str | None) -> str | None:
+def _scope_problem(site: ExportSite, key: str, parts: list[str], service: str | None) -> tuple[str, str] | None:
+    """(our statement, clan's words) for a scope key that does not fit where it is written."""
     svc, instance, role, machine = parts
+
+    def mismatch(part: str, expected: str, problem: str) -> str:
+        # checkScope's headline, the key and what it expected, then the problem line of its details
+        return f'Export scope mismatch: incorrect {part} name\nScope key: "{key}"\nExpected: "{expected}"\nProblem: {problem}'
+
+    in_context = "Export keys must match their context."
     if service is not None and svc != service:
         if site.where == "exports":
             return (
-                f'Export scope mismatch: incorrect service name. Services can only export to their own scope '
-                f'(here: "{service}:::").'
+                f'Export key "{key}" is for service "{svc}"; a service exports only to its own scope ("{service}:::")',
+                mismatch("service", f"{service}:...", f'Services can only export to their own scope (here: "{service}:::")'),
             )
-        return f'Export scope mismatch: incorrect service name: expected "{service}". Use `mkExports` to build the key.'
+        return (
+            f'Export key "{key}" is for service "{svc}", not "{service}"; build it with `mkExports`',
+            mismatch("service", f"{service}:...", in_context),
+        )
     if site.where == "perInstance":
         if not instance:
-            return "Export scope mismatch: incorrect instance name: perInstance exports must name their instance. Use `mkExports`."
+            return (
+                f'Export key "{key}" names no instance; perInstance exports go to their own instance (use `mkExports`)',
+                mismatch("instance", ":...:<instanceName>:...", in_context),
+            )
         if site.role is not None and role != site.role:
-            return f'Export scope mismatch: incorrect role name: expected "{site.role}". Use `mkExports`.'
+            return (
+                f'Export key "{key}" names role "{role}" inside role "{site.role}"; build it with `mkExports`',
+                mismatch("role", f":...:{site.role}:...", in_context),
+            )
         if not machine:
-            return "Export scope mismatch: incorrect machine name: perInstance exports must name their machine. Use `mkExports`."
+            return (
+                f'Export key "{key}" names no machine; perInstance exports go to their own machine (use `mkExports`)',
+                mismatch("machine", ":...:<machineName>", in_context),
+            )
     if site.where == "perMachine" and not machine:
-        return "Export scope mismatch: incorrect machine name: perMachine exports must name their machine. Use `mkExports`."
+        return (
+            f'Export key "{key}" names no machine; perMachine exports go to their own machine (use `mkExports`)',
+            mismatch("machine", ":...:<machineName>", in_context),
+        )
     return None

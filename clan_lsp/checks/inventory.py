@@ -16,7 +16,7 @@ from ..spec import schema
 from ..spec.versions import NEWEST, Generation
 from ..syntax import Node
 from ..workspace.index import InstanceDecl, WorkspaceIndex, parse_type
-from .base import ERROR, WARNING, Finding, did_you_mean, rename_fixes
+from .base import ERROR, WARNING, Finding, did_you_mean, option_does_not_exist, rename_fixes
 from .literals import mismatches
 
 INSTANCE_KEYS = ("module", "roles")
@@ -32,11 +32,16 @@ class InventoryContext:
     catalogue: str | None = None
     findings: list[Finding] = field(default_factory=list)
 
-    def report(self, source: SourceFile, node: Node | None, message: str, *, severity: str | None = None, fixes=()) -> None:
+    def report(
+        self, source: SourceFile, node: Node | None, message: str, *, severity: str | None = None, fixes=(), clan_message: str | None = None
+    ) -> None:
         if node is None:
             return
         self.findings.append(
-            Finding(self.code, severity or self.severity, node.start_byte, node.end_byte, message, source.path, tuple(fixes), self.catalogue)
+            Finding(
+                self.code, severity or self.severity, node.start_byte, node.end_byte, message, source.path, tuple(fixes),
+                self.catalogue, clan_message,
+            )
         )
 
 
@@ -86,6 +91,11 @@ class Resolved:
     module: ServiceModule | None = None  # a module of this workspace
     roles: tuple[str, ...] | None = None  # role names, when known
     label: str = ""
+
+    @property
+    def service_id(self) -> str:
+        """How clan names the service's evaluation in option paths: `<input>-<module.name>`."""
+        return f"{self.input or '<clan-core>'}-{self.name}"
 
 
 def _text(value: Value | None) -> str | None:
@@ -151,27 +161,40 @@ def module_not_found(ctx: InventoryContext) -> None:
         if resolved is None or resolved.roles is not None or resolved.module is not None:
             continue
         if resolved.input is None:
+            clan_message = None
             if resolved.name in schema.CLAN_CORE_DEPRECATED:
-                message = f"clan-core's '{resolved.name}' service is a deprecated stub: it only throws migration instructions."
+                # its own throw text is the migration note of that service
+                message = f'clan-core\'s "{resolved.name}" service is a deprecated stub: it only throws migration instructions'
             else:
+                close = did_you_mean(resolved.name, schema.CLAN_CORE_SERVICES, quote='"')
                 message = (
-                    f"clan-core doesn't provide clan-module with name '{resolved.name}' (as of clan-core "
-                    f"{schema.CLAN_CORE_SNAPSHOT}).{did_you_mean(resolved.name, schema.CLAN_CORE_SERVICES)} "
-                    "Set `module.input = \"self\"` if the module is defined in your own flake."
+                    f'clan-core (as of {schema.CLAN_CORE_SNAPSHOT}) has no service "{resolved.name}"'
+                    + (close or '; set `module.input = "self"` if the module is your own')
                 )
-            ctx.report(instance.source, resolved.name_node, message, fixes=rename_fixes(resolved.name_node, resolved.name, schema.CLAN_CORE_SERVICES, quote=True) if resolved.name_node is not None and resolved.name_node.type == "string_expression" else ())
+                clan_message = f"clan-core doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS
+            ctx.report(
+                instance.source,
+                resolved.name_node,
+                message,
+                fixes=rename_fixes(resolved.name_node, resolved.name, schema.CLAN_CORE_SERVICES, quote=True)
+                if resolved.name_node is not None and resolved.name_node.type == "string_expression"
+                else (),
+                clan_message=clan_message,
+            )
         elif resolved.input not in (None, "self"):
             inputs = ctx.index.flake_inputs
             if inputs is not None and resolved.input not in inputs:
                 module = instance.value.get("module")
                 node = module.get("input").node if isinstance(module, AttrSet) and module.get("input") is not None else resolved.name_node
+                close = did_you_mean(resolved.input, inputs, quote='"')
                 ctx.report(
                     instance.source,
                     node,
-                    f"Flake doesn't provide input with name '{resolved.input}'. Choose one of the following inputs: "
-                    f"{', '.join(inputs)}.{did_you_mean(resolved.input, inputs)} Or remove `module.input` (or set "
-                    "`module.input = null`) to use a clan-core module.",
+                    f'No flake input "{resolved.input}"'
+                    + (close or f" (inputs: {', '.join(inputs)}); remove `module.input` to use a clan-core module"),
                     severity=ERROR,
+                    clan_message=f"Flake doesn't provide input with name '{resolved.input}'\n"
+                    "Choose one of the following inputs:" + "".join(f"\n- {name}" for name in inputs),
                     fixes=rename_fixes(node, resolved.input, inputs, quote=True) if node is not None and node.type == "string_expression" else (),
                 )
         elif resolved.input == "self" and not resolved.name.startswith("@clan/"):
@@ -180,10 +203,18 @@ def module_not_found(ctx: InventoryContext) -> None:
             ctx.report(
                 instance.source,
                 resolved.name_node,
-                f"flake input 'self' doesn't provide clan-module with name '{resolved.name}'."
-                f"{did_you_mean(resolved.name, ctx.index.modules)} (No `clan.modules.{resolved.name}` in this workspace.)",
+                f'No module "{resolved.name}" in this clan\'s `clan.modules`{did_you_mean(resolved.name, ctx.index.modules, quote=chr(34))}',
                 severity=ERROR if ctx.index.complete else WARNING,
+                clan_message=f"flake input 'self' doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
             )
+
+
+# The advice clan prints after a module it cannot find (its lines, blank ones left out).
+_MODULE_HINTS = (
+    "Remove `module.input` (or set module.input = null) - to use a <clan-core> module'\n"
+    'Set `module.input = "self"` if the module is defined in your own flake.\n'
+    'Set `module.input = "<flake-input>" if the module is defined by a flake input called `<flake-input>`.'
+)
 
 
 @inventory_rule("unknown-role", ERROR, "E2", "An instance uses a role its module does not define")
@@ -193,16 +224,27 @@ def unknown_role(ctx: InventoryContext) -> None:
             continue
         used = roles.names()
         unknown = [r for r in used if r not in resolved.roles]
+        # clan lists the roles it does not know, and the ones the module defines, as JSON
+        clan_message = (
+            f"Instance: 'instances.{instance.name}' uses the following roles:\n{_nix_json(unknown)}\n"
+            f"But the clan-service module '{resolved.label}' only defines roles:\n{_nix_json(sorted(resolved.roles))}"
+        )
         for role in unknown:
             key = roles.key_nodes(role)[0]
+            close = did_you_mean(role, resolved.roles)
             ctx.report(
                 instance.source,
                 key,
-                f"Instance: 'instances.{instance.name}' uses the following roles: {json.dumps(used)} But the "
-                f"clan-service module '{resolved.label}' only defines roles: {json.dumps(sorted(resolved.roles))}."
-                f"{did_you_mean(role, resolved.roles)}",
+                f"Service \"{resolved.label}\" has no role `{role}`"
+                + (close or f" (its roles: {', '.join(f'`{r}`' for r in sorted(resolved.roles)) or 'none'})"),
                 fixes=rename_fixes(key, role, resolved.roles),
+                clan_message=clan_message,
             )
+
+
+def _nix_json(names: list[str]) -> str:
+    """`builtins.toJSON` of a list of strings: no spaces."""
+    return json.dumps(names, separators=(",", ":"))
 
 
 @inventory_rule("unknown-inventory-option", ERROR, "E8", "A key that is not an option of an instance or an instance role")
@@ -211,7 +253,13 @@ def unknown_inventory_option(ctx: InventoryContext) -> None:
         for name in instance.value.names():
             if name not in INSTANCE_KEYS:
                 key = instance.value.key_nodes(name)[0]
-                ctx.report(instance.source, key, f"The option `inventory.instances.{instance.name}.{name}` does not exist.{did_you_mean(name, INSTANCE_KEYS)}", fixes=rename_fixes(key, name, INSTANCE_KEYS))
+                ctx.report(
+                    instance.source,
+                    key,
+                    f"Unknown option `{name}` in instance \"{instance.name}\"{did_you_mean(name, INSTANCE_KEYS)}",
+                    fixes=rename_fixes(key, name, INSTANCE_KEYS),
+                    clan_message=option_does_not_exist(f"inventory.instances.{instance.name}.{name}"),
+                )
         roles = instance.value.get("roles")
         if not isinstance(roles, AttrSet):
             continue
@@ -222,7 +270,14 @@ def unknown_inventory_option(ctx: InventoryContext) -> None:
             for name in value.names():
                 if name not in ROLE_KEYS:
                     key = value.key_nodes(name)[0]
-                    ctx.report(instance.source, key, f"The option `inventory.instances.{instance.name}.roles.{role}.{name}` does not exist.{did_you_mean(name, ROLE_KEYS)}", fixes=rename_fixes(key, name, ROLE_KEYS))
+                    # clan finds these first in the service's own evaluation, named relative to it
+                    ctx.report(
+                        instance.source,
+                        key,
+                        f"Unknown option `{name}` in role `{role}` of instance \"{instance.name}\"{did_you_mean(name, ROLE_KEYS)}",
+                        fixes=rename_fixes(key, name, ROLE_KEYS),
+                        clan_message=option_does_not_exist(f"instances.{instance.name}.roles.{role}.{name}"),
+                    )
 
 
 @inventory_rule("unknown-machine", WARNING, None, "A machine in an instance that is not in inventory.machines (clan silently ignores it)")
@@ -245,8 +300,8 @@ def unknown_machine(ctx: InventoryContext) -> None:
                 ctx.report(
                     instance.source,
                     key,
-                    f"Machine '{machine}' is not in `inventory.machines`: clan silently ignores it, so "
-                    f"instance '{instance.name}' does nothing on it.{did_you_mean(machine, known)}",
+                    f'Machine "{machine}" is not in `inventory.machines`, so instance "{instance.name}" silently '
+                    f"does nothing on it{did_you_mean(machine, known, quote=chr(34))}",
                 )
 
 
@@ -254,14 +309,23 @@ def unknown_machine(ctx: InventoryContext) -> None:
 def inventory_modules(ctx: InventoryContext) -> None:
     for inventory in ctx.index.inventories:
         for key in inventory.value.key_nodes("modules")[:1]:
-            ctx.report(inventory.source, key, "`inventory.modules` has no effect: clan discards its value. Register services in `clan.modules` instead.")
+            ctx.report(
+                inventory.source, key, "`inventory.modules` has no effect (clan discards it); register services in `clan.modules`"
+            )
 
 
 @inventory_rule("inventory-services", ERROR, "E30", "`inventory.services` was removed")
 def inventory_services(ctx: InventoryContext) -> None:
     for inventory in ctx.index.inventories:
         for key in inventory.value.key_nodes("services")[:1]:
-            ctx.report(inventory.source, key, schema.INVENTORY_SERVICES_REMOVED)
+            ctx.report(
+                inventory.source,
+                key,
+                "`inventory.services` was removed; use `inventory.instances`",
+                # nixpkgs' mkRemovedOptionModule puts its own sentence before clan's text
+                clan_message="The option `services' can no longer be used since it's been removed. "
+                + schema.INVENTORY_SERVICES_REMOVED,
+            )
 
 
 def settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[str, str, Value]]:
@@ -295,21 +359,42 @@ def unknown_setting(ctx: InventoryContext) -> None:
             for name in settings.names():
                 key = settings.key_nodes(name)[0]
                 option = options.get(name)
+                clan_path = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}.{name}"
                 if option is None:
                     if closed:
+                        close = did_you_mean(name, options)
                         ctx.report(
                             instance.source,
                             key,
-                            f"The option `{instance.name}.{where}.{name}` does not exist: role '{role}' of "
-                            f"'{resolved.label}' declares {', '.join(options) or 'no settings'}.{did_you_mean(name, options)}",
+                            f"Role `{role}` of \"{resolved.label}\" has no setting `{name}`"
+                            + (close or f" (it declares {', '.join(f'`{o}`' for o in options) or 'none'})"),
                             fixes=rename_fixes(key, name, options),
+                            clan_message=option_does_not_exist(clan_path),
                         )
                     continue
                 value = settings.get(name)
                 if value is None or not option.type_text:
                     continue
-                for mismatch in mismatches(value, parse_type(option.type_text), f"{instance.name}.{where}.{name}"):
-                    ctx.report(instance.source, mismatch.node, mismatch.message)
+                clan_prefix = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}."
+                for mismatch in mismatches(value, parse_type(option.type_text), name, clan_prefix):
+                    ctx.report(
+                        instance.source, mismatch.node, mismatch.message.replace("Wrong type for", "Wrong type for setting", 1),
+                        clan_message=mismatch.clan_message,
+                    )
+
+
+def _nix_literal(literal: tuple) -> str:
+    kind, value = literal
+    if kind == "path":
+        return value
+    return json.dumps(value)  # strings, integers and booleans read the same in Nix
+
+
+def _per_machine(role: str, where: str) -> str:
+    """Where clan reports a setting: every machine evaluates its settings, so errors name one."""
+    if where.startswith(f"roles.{role}.machines."):
+        return where
+    return f"roles.{role}.machines.<machineName>.settings"
 
 
 _PRIORITY = ("mkForce", "mkDefault", "mkOverride", "mkOptionDefault", "mkImageMediaOverride")
@@ -370,7 +455,9 @@ def settings_conflict(ctx: InventoryContext) -> None:
                     ctx.report(
                         instance.source,
                         key,
-                        f"The option `{instance.name}.{other_where}.{name}` has conflicting definition values: "
-                        f"`{where}.{name}` sets {first[1]!r} and `{other_where}.{name}` sets {second[1]!r}. Use "
-                        "`lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.",
+                        f"Setting `{name}` is {_nix_literal(second)} here and {_nix_literal(first)} in `{where}`, at the "
+                        "same priority; wrap one in `lib.mkForce` or `lib.mkDefault`",
+                        clan_message=f"The option `{resolved.service_id}.instances.{instance.name}.{_per_machine(role, other_where)}.{name}' "
+                        "has conflicting definition values:\n"
+                        "Use `lib.mkForce value` or `lib.mkDefault value` to change the priority on any of these definitions.",
                     )

@@ -9,7 +9,7 @@ from ..model.service import SERVICE_CLASS
 from ..spec import schema
 from ..spec import types as t
 from .base import (
-    ERROR, WARNING, Context, Edit, Fix, did_you_mean, rename_fixes, rule,
+    ERROR, WARNING, Context, Edit, Fix, did_you_mean, not_of_type, option_does_not_exist, rename_fixes, rule,
 )
 from ..syntax.parse import BINDINGS, binding_of
 from .literals import mismatches
@@ -37,8 +37,14 @@ def check_keys(
     options: tuple[schema.Option, ...],
     prefix: str,
     extra: tuple[str, ...] = (),
+    clan_prefix: str | None = None,
 ) -> None:
-    """Report keys that are not options here; removed ones say what replaced them."""
+    """Report keys that are not options here; removed ones say what replaced them.
+
+    `clan_prefix` is the path clan names the options by, when it is not `prefix` (a
+    perInstance or perMachine result is a module evaluation of its own).
+    """
+    clan_prefix = prefix if clan_prefix is None else clan_prefix
     allowed = _known_options(ctx, options) + list(extra)
     suggestions = [n for n in allowed if n not in schema.MODULE_KEYWORDS] or allowed
     for name in attrs.names():
@@ -47,7 +53,7 @@ def check_keys(
         option = schema.find(options, name)
         for key in attrs.key_nodes(name)[:1]:
             if option is not None and option.removed is not None and not ctx.generation.has(option.since, option.removed):
-                replaced = f" Use `{option.replaced_by}` instead." if option.replaced_by else ""
+                replaced = f"; use `{option.replaced_by}` instead" if option.replaced_by else ""
                 fixes = ()
                 if option.replaced_by and option.replaced_by.startswith(prefix.split(".")[0] + "."):
                     new_key = option.replaced_by[len(prefix) + 1 :] if prefix else option.replaced_by
@@ -58,24 +64,26 @@ def check_keys(
                         fixes = (Fix(f"Remove the removed option `{prefix}.{name}`", (Edit(binding.start_byte, binding.end_byte, ""),)),)
                 ctx.report(
                     key,
-                    f"The option `{_join(prefix, name)}` does not exist: it was removed from clan-core on "
-                    f"{option.removed}.{replaced}",
+                    f"`{_join(prefix, name)}` was removed from clan-core on {option.removed}{replaced}",
                     source=part.source,
                     code="removed-option",
                     fixes=fixes,
+                    clan_message=option_does_not_exist(_join(clan_prefix, name)),
                 )
             elif option is not None and option.since is not None and not ctx.generation.has(option.since):
                 ctx.report(
                     key,
-                    f"The option `{_join(prefix, name)}` does not exist in {ctx.generation.describe()}: it appeared on {option.since}.",
+                    f"`{_join(prefix, name)}` is not in {ctx.generation.describe()}: it appeared on {option.since}",
                     source=part.source,
+                    clan_message=option_does_not_exist(_join(clan_prefix, name)),
                 )
             else:
                 ctx.report(
                     key,
-                    f"The option `{_join(prefix, name)}` does not exist.{did_you_mean(name, suggestions)}",
+                    f"Unknown {'top-level ' if not prefix else ''}option `{_join(prefix, name)}`{did_you_mean(name, suggestions)}",
                     source=part.source,
                     fixes=rename_fixes(key, name, suggestions),
+                    clan_message=option_does_not_exist(_join(clan_prefix, name)),
                 )
 
 
@@ -124,7 +132,7 @@ def unknown_options(ctx: Context) -> None:
             own_results = _declared(result)
             if own_results is None:
                 continue
-            check_keys(ctx, part, result, schema.RESULT, where, extra=schema.MODULE_KEYWORDS + own_results)
+            check_keys(ctx, part, result, schema.RESULT, where, extra=schema.MODULE_KEYWORDS + own_results, clan_prefix="")
 
 
 def roles_of(part: ServiceModule) -> Iterator[tuple[str, Value]]:
@@ -164,9 +172,10 @@ def wrong_class(ctx: Context) -> None:
             where = part.source.path or "<file>"
             ctx.report(
                 value.node,
-                f'The module `{where}` (class: "{value.text}") cannot be imported into a module evaluation '
-                f'that expects class "{SERVICE_CLASS}".',
+                f'Wrong `_class` "{value.text}": a service module\'s `_class` is "{SERVICE_CLASS}"',
                 source=part.source,
+                clan_message=f'The module `{where}` (class: "{value.text}") cannot be imported into a module evaluation '
+                f'that expects class "{SERVICE_CLASS}".',
                 fixes=(Fix(f'Change to "{SERVICE_CLASS}"', (Edit(value.node.start_byte, value.node.end_byte, f'"{SERVICE_CLASS}"'),)),),
             )
         name = _name_of(ctx.module)
@@ -183,9 +192,10 @@ def wrong_class(ctx: Context) -> None:
             if isinstance(cls, Str) and cls.text is not None and cls.text != expected:
                 ctx.report(
                     cls.node,
-                    f'The module `roles.{role_name}.interface` (class: "{cls.text}") cannot be imported into a '
-                    f'module evaluation that expects class "{expected}".',
+                    f'Wrong `_class` "{cls.text}" in the interface of role `{role_name}`: it must be "{expected}"',
                     source=part.source,
+                    clan_message=f'The module `{part.source.path or "<file>"}, via option roles.{role_name}.interface` '
+                    f'(class: "{cls.text}") cannot be imported into a module evaluation that expects class "{expected}".',
                 )
 
 
@@ -198,15 +208,21 @@ def config_mixed(ctx: Context) -> None:
         if not stray:
             continue
         where = part.source.path or "<file>"
+        # clan names the first of them, in the module system's (sorted) order, and lists all.
+        named = sorted(stray)
+        clan_message = (
+            f"Module `{where}' has an unsupported attribute `{named[0]}'. This is caused by introducing a "
+            "top-level `config' or `options' attribute. Add configuration attributes immediately on the "
+            "top level instead, or move all of them (namely: " + " ".join(named) + ") into the explicit "
+            "`config' attribute."
+        )
         for name in stray:
             for key in part.body.key_nodes(name)[:1]:
                 ctx.report(
                     key,
-                    f"Module `{where}` has an unsupported attribute `{name}`. This is caused by introducing a "
-                    "top-level `config` or `options` attribute. Add configuration attributes immediately on the "
-                    "top level instead, or move all of them (namely: " + " ".join(stray) + ") into the explicit "
-                    "`config` attribute.",
+                    f"`{name}` next to a top-level `options` or `config`: move it into `config`",
                     source=part.source,
+                    clan_message=clan_message,
                 )
 
 
@@ -229,9 +245,13 @@ def missing_roles(ctx: Context) -> None:
     name = _label(module)
     ctx.report(
         _module_anchor(module),
-        f"Role behavior of service '{name}' must be defined. A 'clan.service' module should always define "
-        "its behavior via 'roles'. To add the role: `roles.client = {}`.",
+        "No `roles`: a service module must define its roles (`roles = { };` at least)",
         fixes=_insert_fix(module, "Add `roles.default = { };`", "roles.default = { };"),
+        clan_message=f"Role behavior of service '{name}' must be defined.\n"
+        "A 'clan.service' module should always define its behavior via 'roles'\n"
+        "---\n"
+        "To add the role:\n"
+        "`roles.client = {}`",
     )
 
 
@@ -260,8 +280,9 @@ def missing_name(ctx: Context) -> None:
             break
     ctx.report(
         anchor or _module_anchor(module),
-        "The option `manifest.name` was accessed but has no value defined. Try setting the option.",
+        "No `manifest.name`: every service needs a name",
         fixes=_insert_fix(module, "Add `manifest.name`", 'manifest.name = "";'),
+        clan_message="The option `manifest.name' was accessed but has no value defined. Try setting the option.",
     )
 
 
@@ -274,12 +295,17 @@ def manifest_name_colon(ctx: Context) -> None:
     for part in ctx.module.parts():
         value = part.effective().path("manifest", "name")
         if isinstance(value, Str) and value.text is not None and ":" in value.text:
+            # clan fails only once an export key is parsed: without exports it prints nothing.
             ctx.report(
                 value.node,
-                f"`manifest.name` must not contain `:`: it is the service part of every export scope key, and "
-                f"clan would fail with \"parseScope: invalid scope string format. Got '{value.text}:<instance>:<role>:<machine>'\".",
+                f'`manifest.name` "{value.text}" contains ":", so no export scope key of this service can be parsed'
+                + ("" if writes_exports else " (once it exports)"),
                 source=part.source,
                 severity=ERROR if writes_exports else WARNING,
+                clan_message="parseScope: invalid scope string format.\n"
+                f"Got '{value.text}:<instanceName>:<roleName>:<machineName>'"
+                if writes_exports
+                else None,
             )
 
 
@@ -294,10 +320,10 @@ def unknown_category(ctx: Context) -> None:
             if isinstance(item, Str) and item.text is not None and item.text not in schema.CATEGORIES:
                 ctx.report(
                     item.node,
-                    f'A definition for option `manifest.categories."[definition 1-entry {index}]"` is not of type '
-                    f"`one of {allowed}`: \"{item.text}\".{did_you_mean(item.text, schema.CATEGORIES)}",
+                    f'Unknown category "{item.text}"{did_you_mean(item.text, schema.CATEGORIES, quote=chr(34))}',
                     source=part.source,
                     fixes=rename_fixes(item.node, item.text, schema.CATEGORIES, quote=True),
+                    clan_message=not_of_type(f'manifest.categories."[definition 1-entry {index}]"', f"one of {allowed}"),
                 )
 
 
@@ -332,7 +358,7 @@ def wrong_types(ctx: Context) -> None:
 
 def _report_mismatches(ctx: Context, part: ServiceModule, value: Value, nix_type: t.NixType, path: str) -> None:
     for mismatch in mismatches(value, nix_type, path):
-        ctx.report(mismatch.node, mismatch.message, source=part.source)
+        ctx.report(mismatch.node, mismatch.message, source=part.source, clan_message=mismatch.clan_message)
 
 
 # ---------------------------------------------------------------- clan's warnings (section 10)
@@ -365,7 +391,12 @@ def missing_role_description(ctx: Context) -> None:
         if has:
             continue
         part, key = anchors[name]
-        ctx.report(key, f"Missing description for role '{name}' of clanService '{service}'", source=part.source)
+        ctx.report(
+            key,
+            f"Role `{name}` has no `description`: clan warns about it on every machine",
+            source=part.source,
+            clan_message=f"Missing description for role '{name}' of clanService '{service}'",
+        )
 
 
 @rule("missing-readme", WARNING, None, "`manifest.readme` is empty (clan warns on every machine)")
@@ -391,7 +422,7 @@ def missing_readme(ctx: Context) -> None:
         return
     ctx.report(
         anchor[1],
-        f"Missing manifest.readme for clanService '<input>/{_name_of(module) or '<module>'}' "
-        "(clan warns on every machine that uses it).",
+        "`manifest.readme` is empty: clan warns about it on every machine that uses the service",
         source=anchor[0].source,
+        clan_message=f"Missing manifest.readme for clanService '<input>/{_name_of(module) or '<module>'}'",
     )

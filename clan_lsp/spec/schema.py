@@ -364,11 +364,12 @@ MODULE_ARGS = (
 )
 
 # clan's words for asking perMachine for `settings` (E5).
-PER_MACHINE_SETTINGS_MESSAGE = (
-    "'perMachine' doesn't have a 'settings' argument. Alternatives: "
-    "'instances.<instanceName>.roles.<roleName>.settings' or "
-    "'instances.<instanceName>.roles.<roleName>.machines.<machineName>.settings'; "
-    "or use 'roles.<roleName>.perInstance' instead of 'perMachine'."
+PER_MACHINE_SETTINGS_MESSAGE = (  # clan's lines, without the blank ones
+    "'perMachine' doesn't have a 'settings' argument.\n"
+    "Alternatives:\n"
+    "- 'instances.<instanceName>.roles.<roleName>.settings' should be used instead.\n"
+    "- 'instances.<instanceName>.roles.<roleName>.machines.<machineName>.settings' should be used instead.\n"
+    "If that is insufficient, you might also consider using 'roles.<roleName>.perInstance' instead of 'perMachine'."
 )
 
 # ---------------------------------------------------------------- export interfaces

@@ -27,7 +27,9 @@ async def test_diagnostics_on_open_with_ranges_and_codes(client, workdir):
     category = next(d for d in found if d.code == "unknown-category")
     assert category.range == lsp.Range(lsp.Position(4, 26), lsp.Position(4, 38))
     assert category.severity == lsp.DiagnosticSeverity.Error
-    assert "Did you mean `Network`?" in category.message
+    summary, clan = category.message.split("\n", 1)  # our statement first, clan's words below
+    assert summary.endswith('did you mean "Network"?')
+    assert clan.startswith("A definition for option `manifest.categories.")
     assert category.source == "clan-lsp"
 
 
