@@ -141,7 +141,7 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
             if broken and _unreliable(finding, broken):
                 continue
             report.findings.append(finding)
-    if workspace is not None and source.path is not None and source.path in workspace.inventory_paths():
+    if workspace is not None and source.path is not None and any(i.source is source for i in workspace.inventories):
         from .checks.inventory import run_inventory_rules
 
         for finding in run_inventory_rules(workspace, generation, source.path):
@@ -194,6 +194,7 @@ class Analysis:
         self._index = None
         self._index_dirty = True
         self._services: dict[str, list[ServiceModule]] = {}
+        self._broken: set[str] = set()  # open buffers that do not parse right now
 
     # -- state
 
@@ -214,6 +215,10 @@ class Analysis:
         else:
             self.files.set_overlay(path, source)
         self._services.clear()
+        if source is not None and source.tree.root.has_error:
+            self._broken.add(path)
+        else:
+            self._broken.discard(path)
         index = self._index
         if index is None:
             self._index_dirty = True
@@ -236,7 +241,13 @@ class Analysis:
         if not self.workspace_roots:
             return None
         if self._index is None or self._index_dirty:
-            self._index = WorkspaceIndex.build(self.workspace_roots, self.files)
+            built = WorkspaceIndex.build(self.workspace_roots, self.files)
+            last = self._index
+            if last is not None and any(p in last.indexed and p not in built.indexed for p in self._broken):
+                # a clan file is half-typed and no longer reads as a clan: keep the last good
+                # clans (its own answers come from its current tree; see ide/clan.py)
+                built = last
+            self._index = built
             self._index_dirty = False
         return self._index
 

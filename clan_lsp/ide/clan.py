@@ -8,6 +8,8 @@ path from the clan's top (`inventory.instances.<i>.roles.<r>.settings`), and eve
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 
 from ..checks.inventory import resolve_instance
@@ -32,12 +34,13 @@ def roots_in(index, source: SourceFile) -> list[Root]:
     if index is None:
         return []
     found = []
+    # only parts read from this very text: a half-typed file's last good parts have stale nodes
     for clan in index.clans:
         for part in clan.parts:
-            if part.source.path == source.path and part.value.node is not None:
+            if part.source is source and part.value.node is not None:
                 found.append(Root(part.value.node, ()))
         for inventory in clan.inventories:
-            if inventory.source.path == source.path and inventory.key_node is None and inventory.value.node is not None:
+            if inventory.source is source and inventory.key_node is None and inventory.value.node is not None:
                 found.append(Root(inventory.value.node, ("inventory",)))
     return found
 
@@ -71,11 +74,83 @@ def path_at(index, source: SourceFile, offset: int, prefer_right: bool = False, 
         if best is None or size < best[0]:
             best = (size, keys)
     if best is None and is_clan_file(index, source) and source.tree.root.has_error:
-        # half-typed: the file is a clan part whose set does not parse right now
-        steps, _ = steps_to(target, source.tree.root, source.text, offset)
-        keys = [s.name for s in steps if isinstance(s, Key) and s.name is not None]
-        return keys
+        # half-typed: the file is a clan part that does not read right now, and tree-sitter
+        # flattens the broken set into one ERROR; name the place from the tokens before the
+        # cursor, with the prefix the file's last good part had
+        keys = keys_before(source.text, offset)
+        return None if keys is None else list(_stale_prefix(index, source)) + keys
     return best[1] if best else None
+
+
+_TOKEN = re.compile(
+    rb"""(?P<skip>\s+|\#[^\n]*|/\*.*?\*/)|(?P<string>"(?:[^"\\]|\\.)*"?|''(?:[^']|'(?!'))*(?:'')?)"""
+    rb"""|(?P<name>[A-Za-z_][A-Za-z0-9_'-]*)|(?P<dots>\.\.\.)|(?P<punct>[{}\[\]();=.:,])|(?P<other>.)""",
+    re.S,
+)
+
+
+def keys_before(text: bytes, offset: int, strings: dict | None = None) -> list[str] | None:
+    """The attribute path of the set the cursor is in, from the tokens before it.
+
+    A small bracket matcher: `a.b = {` opens a set named a.b, a function body is the set it
+    belongs to, anything else (a call, a list, a let) is a place we cannot name (None).
+    """
+    frames: list[list | None] = [[]]  # the keys of each open set; None: not a set we can name
+    attrpath: list[str] = []
+    in_value = False  # after `=` of the binding being read
+    value_tokens = 0
+    for match in _TOKEN.finditer(text, 0, offset):
+        kind = match.lastgroup
+        token = match.group(kind)
+        if kind == "skip":
+            continue
+        if token == b"{":
+            top = frames[-1]
+            if top is not None and (not in_value or value_tokens == 0 or previous == b":"):
+                frames.append(top + attrpath if in_value else list(top))
+            else:
+                frames.append(None)
+            attrpath, in_value, value_tokens = [], False, 0
+            previous = token
+            continue
+        if token in (b"}", b"]", b")"):
+            if len(frames) > 1:
+                frames.pop()
+            attrpath, in_value, value_tokens = [], False, 0
+            previous = token
+            continue
+        if token in (b"[", b"("):
+            frames.append(None)
+            previous = token
+            continue
+        if token == b";":
+            attrpath, in_value, value_tokens = [], False, 0
+        elif in_value and kind == "string" and value_tokens == 0 and strings is not None and frames[-1] is not None:
+            strings[tuple(frames[-1] + attrpath)] = token.strip(b'"').decode("utf-8", "replace")
+            value_tokens += 1
+        elif token == b"=":
+            in_value, value_tokens = True, 0
+        elif in_value:
+            value_tokens += 1
+            if token == b":" and frames[-1] is not None:
+                value_tokens = 0  # a function: its body is the value
+        elif kind == "name":
+            attrpath.append(token.decode("utf-8", "replace"))
+        elif kind == "string":
+            attrpath.append(token.strip(b'"').decode("utf-8", "replace"))
+        previous = token
+    top = frames[-1]
+    if top is None or in_value:
+        return None
+    return list(top)
+
+
+def _stale_prefix(index, source: SourceFile) -> tuple[str, ...]:
+    for clan in index.clans:
+        for inventory in clan.inventories:
+            if inventory.source.path == source.path and inventory.key_node is None:
+                return ("inventory",)
+    return ()
 
 
 def instance(index, source: SourceFile, name: str):
@@ -85,9 +160,27 @@ def instance(index, source: SourceFile, name: str):
     return None
 
 
-def resolved(index, source: SourceFile, name: str):
+def resolved(index, source: SourceFile, name: str, offset: int | None = None):
+    """An instance and its module; for a half-typed instance the index does not have yet,
+    its `module` as far as it is typed before `offset`."""
     declared = instance(index, source, name)
+    if declared is None and offset is not None:
+        declared = _typed_instance(index, source, name, offset)
     return declared, (resolve_instance(index, declared) if declared is not None else None)
+
+
+def _typed_instance(index, source: SourceFile, name: str, offset: int):
+    from ..model import load_source
+    from ..workspace.index import InstanceDecl
+
+    strings: dict = {}
+    keys_before(source.text, offset, strings)
+    module = {k[-1]: v for k, v in strings.items() if k[-4:-1] == ("instances", name, "module")}
+    if "name" not in module:
+        return None
+    text = "{ module = { " + " ".join(f"{k} = {json.dumps(v)};" for k, v in module.items()) + " }; }"
+    value = load_source(text).value
+    return InstanceDecl(name, source, None, value, None) if hasattr(value, "get") else None
 
 
 # ---------------------------------------------------------------- options along a clan path

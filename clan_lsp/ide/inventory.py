@@ -57,7 +57,7 @@ def _keys(index, source: SourceFile, request, path: list[str]) -> list[Completio
     found = c.role_at(path)
     if found is None:
         if len(path) == 4 and path[:2] == ["inventory", "instances"] and path[3] == "roles":
-            _declared, resolved = c.resolved(index, source, path[2])
+            _declared, resolved = c.resolved(index, source, path[2], request.offset)
             roles = resolved.roles if resolved is not None and resolved.roles is not None else ()
             label = resolved.label if resolved is not None else ""
             return [request.item(r, VARIABLE, "role", f"Role `{r}` of `{label}`.") for r in roles]
@@ -69,7 +69,7 @@ def _keys(index, source: SourceFile, request, path: list[str]) -> list[Completio
     if tail == ["tags"]:
         return [request.item(t, VARIABLE, "tag", "A machine tag.") for t in c.tags(index)]
     if c.is_settings(path):
-        _declared, resolved = c.resolved(index, source, instance_name)
+        _declared, resolved = c.resolved(index, source, instance_name, request.offset)
         if resolved is None or resolved.module is None:
             return []
         from ..model.interface import role_options

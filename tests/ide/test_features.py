@@ -187,3 +187,60 @@ def test_renaming_a_role_option_renames_inventory_settings(tmp_path):
     edits = found.analysis.rename(found.path, found.offset, "greeting")
     places = sorted((str(__import__("pathlib").Path(e.path).relative_to(found.root)), found.snippet(e.path, e.start, e.end)) for e in edits)
     assert places == [("clan.nix", "text"), ("services/greeter.nix", "text"), ("services/greeter.nix", "text")]
+
+
+# ---------------------------------------------------------------- half-typed clan files
+
+BASE = CLAN_TOP.replace("  $0\n", "")
+TYPED = """  inventory.instances.second = {
+    module.name = "greeter";
+    module.input = "self";
+    roles.default.machines.m1.settings.text = "x";
+    roles.default.tags.all = { };
+  };
+"""
+# (text typed so far, an item completion must offer there)
+POINTS = [
+    ("  inventory.", "instances"),
+    ("  inventory.instances.second = {\n    ", "module"),
+    ("  inventory.instances.second = {\n    module.", "name"),
+    ('  inventory.instances.second = {\n    module.name = "', "greeter"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "', "self"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "self";\n    roles.', "default"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "self";\n    roles.default.', "machines"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "self";\n    roles.default.machines.', "m1"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "self";\n    roles.default.machines.m1.settings.', "text"),
+    ('  inventory.instances.second = {\n    module.name = "greeter";\n    module.input = "self";\n    roles.default.machines.m1.settings.text = "x";\n    roles.default.tags.', "all"),
+]
+
+
+def test_completion_while_typing_an_instance(tmp_path):
+    """Each point is reached by typing into an open buffer: the clan file does not parse."""
+    from clan_lsp.model import load_source
+
+    found = clan_with(tmp_path, BASE)
+    path = found.file("clan.nix")
+    found.analysis.diagnostics(path)  # the clan as it was, parsed and indexed
+    base = BASE.encode()
+    at = base.rindex(b"}")
+    answered = []
+    for typed, expected in POINTS:
+        text = base[:at] + typed.encode() + b"\n" + base[at:]
+        found.analysis.update(path, load_source(text, path))
+        offset = at + len(typed.encode())
+        labels = [i.label for i in found.analysis.complete(path, offset)]
+        answered.append(expected in labels)
+    assert answered == [True] * len(POINTS)
+
+
+def test_inventory_diagnostics_follow_the_buffer_at_once(tmp_path):
+    from clan_lsp.model import load_source
+
+    found = clan_with(tmp_path, BASE)
+    path = found.file("clan.nix")
+    assert found.findings("clan.nix") == []
+    typo = BASE.replace("roles.default.machines.m1", "roles.defualt.machines.m1")
+    found.analysis.update(path, load_source(typo.encode(), path))
+    assert [f.code for f in found.analysis.diagnostics(path)] == ["unknown-role"]
+    found.analysis.update(path, load_source(BASE.encode(), path))
+    assert found.analysis.diagnostics(path) == []
