@@ -94,6 +94,7 @@ def keys_before(text: bytes, offset: int, strings: dict | None = None) -> list[s
 
     A small bracket matcher: `a.b = {` opens a set named a.b, a function body is the set it
     belongs to, anything else (a call, a list, a let) is a place we cannot name (None).
+    `strings`, when given, receives the string literals bound on the way, by full path.
     """
     frames: list[list | None] = [[]]  # the keys of each open set; None: not a set we can name
     attrpath: list[str] = []
@@ -106,22 +107,19 @@ def keys_before(text: bytes, offset: int, strings: dict | None = None) -> list[s
             continue
         if token == b"{":
             top = frames[-1]
-            if top is not None and (not in_value or value_tokens == 0 or previous == b":"):
+            if top is not None and (not in_value or value_tokens == 0):
                 frames.append(top + attrpath if in_value else list(top))
             else:
                 frames.append(None)
             attrpath, in_value, value_tokens = [], False, 0
-            previous = token
             continue
         if token in (b"}", b"]", b")"):
             if len(frames) > 1:
                 frames.pop()
             attrpath, in_value, value_tokens = [], False, 0
-            previous = token
             continue
         if token in (b"[", b"("):
             frames.append(None)
-            previous = token
             continue
         if token == b";":
             attrpath, in_value, value_tokens = [], False, 0
@@ -138,7 +136,6 @@ def keys_before(text: bytes, offset: int, strings: dict | None = None) -> list[s
             attrpath.append(token.decode("utf-8", "replace"))
         elif kind == "string":
             attrpath.append(token.strip(b'"').decode("utf-8", "replace"))
-        previous = token
     top = frames[-1]
     if top is None or in_value:
         return None
