@@ -201,7 +201,27 @@ def role_occurrences(source: SourceFile, module: ServiceModule | None, role: str
             scope = binder_of(select.base, part_source.text, part_source.tree.root)
             if scope is not None and scope.binder.parent is not None and scope.binder.parent.type == "formal":
                 found.append((part_source, first))
+        found += _role_name_comparisons(part_source, role)
     return _dedupe(found)
+
+
+def _role_name_comparisons(source: SourceFile, role: str) -> list[tuple[SourceFile, Node]]:
+    """`scope.roleName == "<role>"` in the module's own selectExports predicates."""
+    found = []
+    for select in source.tree.index.selects:
+        segments = select.path.named_children
+        if not segments or _text(source, segments[-1]) != "roleName":
+            continue
+        comparison = select.node.parent
+        if comparison is None or comparison.type != "binary_expression":
+            continue
+        operator = comparison.child_by_field_name("operator")
+        if operator is None or _text(source, operator) not in ("==", "!="):
+            continue
+        for side in (comparison.child_by_field_name("left"), comparison.child_by_field_name("right")):
+            if side is not None and side.type == "string_expression" and _text(source, side) == f'"{role}"':
+                found.append((source, side))
+    return found
 
 
 def setting_occurrences(module: ServiceModule | None, role: str | None) -> dict[str, list[tuple[SourceFile, Node]]]:

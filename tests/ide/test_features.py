@@ -244,3 +244,30 @@ def test_inventory_diagnostics_follow_the_buffer_at_once(tmp_path):
     assert [f.code for f in found.analysis.diagnostics(path)] == ["unknown-role"]
     found.analysis.update(path, load_source(BASE.encode(), path))
     assert found.analysis.diagnostics(path) == []
+
+
+ROLE_PREDICATE = """#- /service.nix
+{ clanLib, ... }:
+{
+  _class = "clan.service";
+  manifest.name = "mesh";
+  manifest.readme = "A mesh.";
+  roles.a$0gent = { description = "An agent"; };
+  roles.server = {
+    description = "A server";
+    perInstance = { exports, ... }: {
+      nixosModule.peers = clanLib.selectExports (scope: scope.roleName == "agent" && scope.serviceName == "agent") exports;
+    };
+  };
+}
+"""
+
+
+def test_renaming_a_role_renames_role_name_comparisons(tmp_path):
+    found = fixture(tmp_path, ROLE_PREDICATE)
+    edits = found.analysis.rename(found.path, found.offset, "client")
+    text = found.text(found.path).decode()
+    lines = sorted(text[: e.start].count("\n") + 1 for e in edits)
+    # the key, and the roleName comparison; `serviceName == "agent"` is another thing
+    assert lines == [6, 10]
+    assert all(found.snippet(e.path, e.start, e.end) == "agent" for e in edits)
