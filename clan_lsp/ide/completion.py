@@ -17,7 +17,7 @@ from ..spec.versions import NEWEST, Generation
 from . import docs
 from .items import ENUM_MEMBER, FIELD, FUNCTION, INTERFACE, PROPERTY, VALUE, VARIABLE, Completion
 from .locate import (
-    Element, Key, Place, classify, lambda_value, module_root, node_at, options_at, site_arguments, steps_to,
+    Element, Key, Place, Site, classify, lambda_value, module_root, node_at, options_at, site_arguments, steps_to,
     strip_module_function,
 )
 
@@ -70,7 +70,8 @@ class Request:
         self.chain: list[str] = chain.group(1).rstrip(".").split(".") if chain else []
         chain_len = len(chain.group(0).encode()) if chain else len(self.word.encode())
         self.expression_start = self.offset - chain_len
-        self.in_string = _unescaped_quotes(self.before) % 2 == 1
+        # inside `"${ ... }"` the text is an expression again
+        self.in_string = _unescaped_quotes(self.before) % 2 == 1 and not _in_interpolation(self.before)
         self.interfaces: dict[str, schema.ExportInterface] = {}
 
     def previous_char(self) -> str:
@@ -88,6 +89,8 @@ class Request:
             if hash_at != -1 and text.count(b'"', line_start, hash_at) % 2 == 0:
                 at = hash_at
                 continue
+            if ch == b"{" and text[at - 2 : at - 1] == b"$":
+                return "${"  # an interpolation: an expression follows, not a key
             return ch.decode("utf-8", "replace")
         return ""
 
@@ -95,6 +98,13 @@ class Request:
         if snippet and not self.snippets:
             insert, snippet = None, False
         return Completion(label, kind, detail, documentation, insert, snippet, sort, deprecated, self.word_start, self.offset)
+
+
+def _in_interpolation(before: str) -> bool:
+    """An open `${` after the string's last quote, not closed yet."""
+    quote = before.rfind('"')
+    opened = before.rfind("${")
+    return opened > quote and before.find("}", opened) == -1
 
 
 def _unescaped_quotes(text: str) -> int:
@@ -147,6 +157,9 @@ def complete(
         steps, module = _steps(request, request.expression_start, prefer_right=True)
     else:
         steps, module = _steps(request, request.offset)
+    module_formals = _module_function_at(modules, source, offset)
+    if module_formals is not None:
+        return _formals(request, Place("formals", site=Site("module", module_formals)), module_formals and _owner(modules, module_formals))
     previous = request.previous_char()
     if previous in ("{", ","):
         half_typed = _FORMALS.search(request.source.text[max(0, request.offset - 400) : request.offset].decode("utf-8", "replace"))
@@ -166,6 +179,26 @@ def complete(
         list_place = classify(steps + [Element(None)])  # type: ignore[arg-type]
         return _list_values(request, list_place, quoted=False)
     return []
+
+
+def _module_function_at(modules: list[ServiceModule], source: SourceFile, offset: int):
+    """The module function's node when the cursor is in its formals (`{ lib, $0 }: { ... }`)."""
+    for module in modules:
+        for part in module.parts():
+            function = part.function
+            if function is None or function.node is None or part.source.path != source.path:
+                continue
+            formals = function.node.child_by_field_name("formals")
+            if formals is not None and formals.start_byte < offset < formals.end_byte:
+                return function.node
+    return None
+
+
+def _owner(modules: list[ServiceModule], function_node) -> ServiceModule | None:
+    for module in modules:
+        if any(p.function is not None and p.function.node is function_node for p in module.parts()):
+            return module
+    return modules[0] if modules else None
 
 
 # ---------------------------------------------------------------- attribute keys
@@ -282,6 +315,8 @@ def _formals(request: Request, place: Place, module: ServiceModule | None, fallb
     if place.site is not None:
         kind = place.site.kind
         function = lambda_value(module, place.site.function)
+        if function is None and module is not None:  # the module function is no value of the body
+            function = next((p.function for p in module.parts() if p.function is not None and p.function.node is place.site.function), None)
         listed = {f.name for f in function.formals or ()} if function is not None else set()
         text = request.source.text[place.site.function.start_byte : place.site.function.end_byte]
     else:
@@ -337,6 +372,11 @@ def _selection(request: Request, place: Place, module: ServiceModule | None) -> 
                 return [request.item(f.name, FIELD, "", f.doc, deprecated=f.name == "settings") for f in schema.ROLE_VALUE_FIELDS]
             if len(rest) == 3 and rest[1] == "machines":
                 return [request.item("settings", FIELD, "attrset", "This machine's settings in that role.")]
+            if len(rest) >= 4 and rest[1] == "machines" and rest[3] == "settings":
+                options = role_options(module, rest[0])
+                for name in rest[4:]:
+                    options = next((o.children for o in options if o.name == name), [])
+                return [request.item(o.name, PROPERTY, o.type_text or "", docs.role_option(rest[0], o)) for o in options]
     if site is not None and site.kind in ("perInstance", "perMachine") and base in formals:
         arguments = {a.name: a for a in site_arguments(site.kind)}
         arg = arguments.get(base)
@@ -344,6 +384,10 @@ def _selection(request: Request, place: Place, module: ServiceModule | None) -> 
             return [request.item(f.name, FIELD, f.type.show(), f.doc) for f in arg.fields if not f.internal]
         if site.kind == "perMachine" and base == "instances" and len(rest) == 1:
             return [request.item(f.name, FIELD, "", f.doc) for f in schema.INSTANCE_VALUE_FIELDS]
+    if rest and rest[-1] in request.interfaces and base not in ("config", "clanLib", "lib"):
+        # `value.<interface>.` where a consumer reads what it selected
+        iface = request.interfaces[rest[-1]]
+        return [request.item(f.name, FIELD, f.type.show(), docs.interface_field(iface.name, f)) for f in iface.fields]
     if base == "config":
         if not rest:
             return [request.item(o.name, PROPERTY, o.type.show(), docs.option(o.name, o)) for o in schema.TOP_LEVEL if not o.internal]

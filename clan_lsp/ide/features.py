@@ -32,7 +32,7 @@ def hover(source: SourceFile, modules: list[ServiceModule], offset: int, workspa
         return clan_hover(workspace, source, offset)
     target = resolve(source, modules, offset)
     if target is None:
-        return None
+        return _read_hover(source, offset, workspace)
     markdown = _describe(target, workspace)
     if not markdown:
         return None
@@ -116,6 +116,44 @@ def definition(source: SourceFile, modules: list[ServiceModule], offset: int, wo
     return found
 
 
+def _selected_segment(source: SourceFile, offset: int):
+    """(segments, index, node) of the attribute under the cursor in `a.b.c`, or None."""
+    from .locate import node_at
+
+    node = node_at(source, offset, prefer_right=True)
+    if node.type != "identifier" or node.parent is None or node.parent.type != "attrpath":
+        return None
+    if node.parent.parent is None or node.parent.parent.type not in ("select_expression", "has_attr_expression"):
+        return None
+    segments = [source.text[a.start_byte : a.end_byte].decode("utf-8", "replace") for a in node.parent.named_children]
+    position = next(i for i, a in enumerate(node.parent.named_children) if a.id == node.id)
+    return segments, position, node
+
+
+def _read_hover(source: SourceFile, offset: int, workspace) -> HoverInfo | None:
+    """`value.<interface>.<field>` where a consumer reads an export: the interface's docs."""
+    read = _selected_segment(source, offset)
+    if read is None:
+        return None
+    segments, position, node = read
+    interfaces = {i.name: i for i in schema.EXPORT_INTERFACES}
+    if workspace is not None:
+        interfaces.update(workspace.interface_specs())
+    name = segments[position]
+    base = node.parent.parent.child_by_field_name("expression")
+    base_text = source.text[base.start_byte : base.end_byte].decode("utf-8", "replace") if base is not None else ""
+    if base_text.split(".")[0] in ("config", "lib", "pkgs", "options", "clanLib"):
+        return None  # `config.networking`: NixOS's names, not export interfaces
+    if name in interfaces:
+        return HoverInfo(docs.interface(interfaces[name]), node.start_byte, node.end_byte)
+    if position >= 1 and segments[position - 1] in interfaces:
+        iface = interfaces[segments[position - 1]]
+        field = iface.field(name)
+        if field is not None:
+            return HoverInfo(docs.interface_field(iface.name, field), node.start_byte, node.end_byte)
+    return None
+
+
 def _consumer_read(source: SourceFile, offset: int, workspace) -> list[Location]:
     """`value.vpn.pubkey` where a consumer reads an export: to the workspace's declaration.
 
@@ -124,15 +162,10 @@ def _consumer_read(source: SourceFile, offset: int, workspace) -> list[Location]
     """
     if workspace is None:
         return []
-    from .locate import node_at
-
-    node = node_at(source, offset, prefer_right=True)
-    if node.type != "identifier" or node.parent is None or node.parent.type != "attrpath":
+    read = _selected_segment(source, offset)
+    if read is None:
         return []
-    if node.parent.parent is None or node.parent.parent.type not in ("select_expression", "has_attr_expression"):
-        return []
-    segments = [source.text[a.start_byte : a.end_byte].decode("utf-8", "replace") for a in node.parent.named_children]
-    position = next(i for i, a in enumerate(node.parent.named_children) if a.id == node.id)
+    segments, position, _node = read
     name = segments[position]
     declared = workspace.interfaces.get(name)
     if declared is not None and declared.key_node is not None:

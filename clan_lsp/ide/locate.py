@@ -291,7 +291,14 @@ def options_at(place: "Place") -> tuple[tuple, str] | None:
         "manifest.constraints": (schema.MANIFEST_CONSTRAINTS, "manifest.constraints"),
         "role": (schema.ROLE, f"roles.{place.role}"),
     }
-    return table.get(place.kind)
+    if place.kind in table:
+        return table[place.kind]
+    if place.kind == "opaque" and place.path[:1] == ("manifest",):
+        # deeper in the manifest: nested option types (`constraints.roles.<role>.`)
+        nested = schema.options_under(schema.MANIFEST, place.path[1:])
+        if nested:
+            return nested, ".".join(place.path)
+    return None
 
 
 def site_arguments(kind: str) -> tuple:

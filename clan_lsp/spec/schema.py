@@ -639,3 +639,42 @@ CLAN = (
 
 # Tags clan computes for every inventory.
 IMPLICIT_TAGS = ("all", "nixos", "darwin")
+
+
+def options_under(options: tuple[Option, ...], names: list[str] | tuple[str, ...]) -> tuple[Option, ...] | None:
+    """The options at a path below `options`: through option groups, submodules, and
+    `attrsOf`/`nullOr` of submodules (where any name is the `attrsOf` key).
+    None when the path leads to no set of options."""
+    current: tuple[Option, ...] | None = options
+    free: t.NixType | None = None  # an attrsOf element waiting for its key
+    for name in names:
+        if free is not None:
+            element, free = _strip_null(free), None
+            current = None
+            if isinstance(element, t.Submodule):
+                current = element.options
+            elif isinstance(element, t.AttrsOf):
+                free = element.element
+            else:
+                return None
+            continue
+        option = next((o for o in current or () if o.name == name), None)
+        if option is None:
+            return None
+        if option.children:
+            current = option.children
+            continue
+        kind = _strip_null(option.type)
+        if isinstance(kind, t.Submodule):
+            current = kind.options
+        elif isinstance(kind, t.AttrsOf):
+            current, free = None, kind.element
+        else:
+            return None
+    return None if free is not None else current
+
+
+def _strip_null(kind: t.NixType) -> t.NixType:
+    while isinstance(kind, t.NullOr):
+        kind = kind.inner
+    return kind
