@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Iterator
 
@@ -95,6 +96,20 @@ def build_scope_key(ctx: Context) -> None:
                     )
 
 
+def _predicate_fix(filters: AttrSet) -> tuple[Fix, ...]:
+    """`{ serviceName = "a"; roleName = "b"; }` (the old filter) as the predicate it meant."""
+    if filters.dynamic or filters.node is None:
+        return ()
+    tests = []
+    for name in filters.names():
+        value = filters.get(name)
+        if name not in _SCOPE or not isinstance(value, Str) or value.text is None:
+            return ()
+        tests.append(f"scope.{name} == {json.dumps(value.text)}")
+    predicate = "(scope: " + (" && ".join(tests) or "true") + ")"
+    return (Fix("Write it as a predicate", (Edit(filters.node.start_byte, filters.node.end_byte, predicate),)),)
+
+
 @rule("select-exports", ERROR, "E26", "`selectExports` called with an attrset, or a predicate reading a field a scope lacks")
 def select_exports(ctx: Context) -> None:
     attrset_era = ctx.generation.date is not None and "2025-10-30" <= ctx.generation.date < "2025-12-02"
@@ -110,6 +125,7 @@ def select_exports(ctx: Context) -> None:
                     args[0],
                     "`selectExports` takes a predicate, not an attrset: `selectExports (scope: scope.serviceName == \"...\") exports`",
                     source=source,
+                    fixes=_predicate_fix(predicate),
                     clan_message="selectExports expected a function. But was called with set",
                 )
                 continue

@@ -90,7 +90,7 @@ def unknown_interface(ctx: Context) -> None:
                 f'Unknown export interface "{item.text}"{advice}',
                 source=part.source,
                 severity=ERROR if writes_exports else WARNING,
-                fixes=rename_fixes(item.node, item.text, interfaces, quote=True),
+                fixes=rename_fixes(item.node, item.text, interfaces, quote=True) + _remove_from_list(part.source.text, item.node, item.text),
                 clan_message=f"Export interface: '{item.text}' doesn't exist\n"
                 f"Service: '{_name_of(ctx.module) or '<manifest.name>'}'\n"
                 "- Remove it from 'manifest.exports.out'\n"
@@ -105,7 +105,29 @@ def unknown_interface(ctx: Context) -> None:
                 f"`clan.exportInterfaces.{item.text}`",
                 source=part.source,
                 severity=INFO,
+                fixes=_remove_from_list(part.source.text, item.node, item.text),
             )
+
+
+def _remove_from_list(text: bytes, node, name: str) -> tuple[Fix, ...]:
+    """Delete one item of a list, with the blank that separates it, keeping the rest as written."""
+    if node is None:
+        return ()
+    start, end = node.start_byte, node.end_byte
+    line_start = text.rfind(b"\n", 0, start) + 1
+    line_end = text.find(b"\n", end)
+    line_end = len(text) if line_end == -1 else line_end
+    if not text[line_start:start].strip() and not text[end:line_end].strip():
+        start, end = line_start, min(line_end + 1, len(text))  # alone on its line: the whole line
+    else:
+        while end < len(text) and text[end : end + 1] in (b" ", b"\t"):
+            end += 1
+        if text[end : end + 1] == b"]":  # last item: take the blank before it instead
+            end = node.end_byte
+            while start > 0 and text[start - 1 : start] in (b" ", b"\t"):
+                start -= 1
+            start = min(start + 1, node.start_byte) if text[start - 1 : start] == b"[" else start
+    return (Fix(f'Remove "{name}" from `manifest.exports.out`', (Edit(start, end, ""),)),)
 
 
 @rule("exports-not-allowed", ERROR, "E15", "Exports while `manifest.exports.out` is empty")
@@ -202,7 +224,8 @@ def export_interfaces(ctx: Context) -> None:
                         f'Export interface "{iface}" is not in `manifest.exports.out` ({listed})'
                         f"{did_you_mean(iface, out, quote=chr(34))}",
                         source=site.part.source,
-                        fixes=_add_out_fix(ctx.module, sorted(set(out) | {iface})) if iface in interfaces else (),
+                        fixes=(_add_out_fix(ctx.module, sorted(set(out) | {iface})) if iface in interfaces else ())
+                        + rename_fixes(key, iface, out),
                         clan_message=option_does_not_exist(f"{label}.{iface}"),
                     )
                     continue
@@ -217,13 +240,17 @@ def export_interfaces(ctx: Context) -> None:
                     direct = mismatch.unknown is not None and mismatch.clan_message == option_does_not_exist(
                         f"{label}.{iface}.{mismatch.unknown}"
                     )
+                    fixes: tuple = ()
                     if direct:  # a field of the interface itself: name the ones it has
                         fields = [f.name for f in interface.fields]
                         close = did_you_mean(mismatch.unknown, fields)
                         message = f"Unknown field `{mismatch.unknown}` in export interface \"{iface}\"" + (
                             close or f" (it has {', '.join(f'`{f}`' for f in fields)})"
                         )
-                    ctx.report(mismatch.node, message, source=site.part.source, clan_message=mismatch.clan_message)
+                        node = mismatch.node
+                        if node is not None and site.part.source.text[node.start_byte : node.end_byte].decode("utf-8", "replace") == mismatch.unknown:
+                            fixes = rename_fixes(node, mismatch.unknown, fields)
+                    ctx.report(mismatch.node, message, source=site.part.source, clan_message=mismatch.clan_message, fixes=fixes)
 
 
 def _mkexports_key(ctx: Context, site: ExportSite) -> str:

@@ -205,8 +205,16 @@ def module_not_found(ctx: InventoryContext) -> None:
                 resolved.name_node,
                 f'No module "{resolved.name}" in this clan\'s `clan.modules`{did_you_mean(resolved.name, ctx.index.modules, quote=chr(34))}',
                 severity=ERROR if ctx.index.complete else WARNING,
+                fixes=_name_fixes(resolved.name_node, resolved.name, ctx.index.modules),
                 clan_message=f"flake input 'self' doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
             )
+
+
+def _name_fixes(node: Node | None, name: str, candidates) -> tuple:
+    """Did-you-mean fixes for a module name written as a string."""
+    if node is None or node.type != "string_expression":
+        return ()
+    return rename_fixes(node, name, candidates, quote=True)
 
 
 # The advice clan prints after a module it cannot find (its lines, blank ones left out).
