@@ -9,7 +9,7 @@ its findings, and the IDE features. Callers hold no semantic state of their own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .checks import ERROR, Finding, run_rules
 from . import ide
@@ -299,8 +299,15 @@ class Analysis:
         return _checked(report, source, self.generation(), self.index)
 
     def diagnostics(self, path: str) -> list[Finding]:
-        """The findings to show in this file."""
-        return [f for f in self.report(path).findings if f.path == path]
+        """The findings to show in this file, named as the caller names it."""
+        wanted = os.path.abspath(path)
+        shown = []
+        for finding in self.report(path).findings:
+            if finding.path == path:
+                shown.append(finding)
+            elif finding.path is not None and os.path.abspath(finding.path) == wanted:
+                shown.append(replace(finding, path=path))  # reached through an importer's absolute path
+        return shown
 
     def complete(self, path: str, offset: int, snippets: bool = True):
         source = self.files.load(path)
@@ -339,4 +346,4 @@ class Analysis:
         return ide.workspace_symbols(index, query) if index is not None else []
 
     def code_actions(self, path: str, start: int, end: int):
-        return ide.code_actions(self.report(path).findings, start, end, path)
+        return ide.code_actions(self.diagnostics(path), start, end, path)
