@@ -271,3 +271,15 @@ def test_renaming_a_role_renames_role_name_comparisons(tmp_path):
     # the key, and the roleName comparison; `serviceName == "agent"` is another thing
     assert lines == [6, 10]
     assert all(found.snippet(e.path, e.start, e.end) == "agent" for e in edits)
+
+
+def test_clan_file_outline(tmp_path):
+    found = clan_with(tmp_path, BASE)
+    symbols = found.analysis.symbols(found.file("clan.nix"))
+    assert [(s.name, s.kind) for s in symbols] == [
+        ("meta.name", "property"),
+        ("modules.greeter", "module"),
+        ("inventory.machines.m1", "property"),
+        ("inventory.instances.hello", "class"),
+    ]
+    assert [c.name for c in symbols[3].children] == ["module.name", "module.input", "roles.default.machines.m1"]
