@@ -384,7 +384,8 @@ def _kind(path: tuple[str, ...]) -> str:
             return "module"
         if service[:2] == ("inventory", "machines") and len(service) == 3:
             return "property"
-        return "namespace" if len(service) < 3 else "property"
+        groups = ("meta", "inventory", "instances", "machines", "modules", "exportInterfaces", "roles", "settings", "tags")
+        return "namespace" if service[-1] in groups else "property"
     if service[:1] == ("roles",) and len(service) == 2:
         return "class"
     if service[-1:] in (("perInstance",), ("perMachine",), ("interface",)):
