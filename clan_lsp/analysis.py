@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from .checks import ERROR, Finding, run_rules
 from . import ide
 from .model import ServiceModule, SourceFile, attach_imports, find_services, load_source
+from .semantics.clan import could_be_clan
 from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 
@@ -29,6 +30,7 @@ class Files:
         self.roots = [os.path.abspath(r) for r in roots] if roots is not None else None
         self.overlays: dict[str, SourceFile] = {}
         self._disk: dict[str, tuple[tuple[float, int], SourceFile | None]] = {}
+        self._peeked: dict[str, tuple[tuple[float, int], bytes]] = {}
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
         self.overlays[path] = source
@@ -41,6 +43,31 @@ class Files:
 
     def drop_overlay(self, path: str) -> None:
         self.overlays.pop(path, None)
+
+    def peek(self, path: str) -> bytes | None:
+        """A file's bytes without parsing it (the open buffer's, else the disk's)."""
+        if path in self.overlays:
+            return self.overlays[path].text
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamp = (stat.st_mtime, stat.st_size)
+        cached = self._disk.get(path)
+        if cached is not None and cached[0] == stamp and cached[1] is not None:
+            return cached[1].text
+        peeked = self._peeked.get(path)
+        if peeked is not None and peeked[0] == stamp:
+            return peeked[1]
+        if stat.st_size > MAX_FILE_BYTES:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        self._peeked[path] = (stamp, data)
+        return data
 
     def load(self, path: str) -> SourceFile | None:
         if path in self.overlays:
@@ -195,6 +222,7 @@ class Analysis:
         self._index_dirty = True
         self._services: dict[str, list[ServiceModule]] = {}
         self._broken: set[str] = set()  # open buffers that do not parse right now
+        self._module_cache = None  # service modules, kept across index rebuilds
 
     # -- state
 
@@ -223,11 +251,10 @@ class Analysis:
         if index is None:
             self._index_dirty = True
             return False
-        text = source.text if source is not None else b""
-        if path in index.indexed or any(t in text for t in (b"exportInterfaces", b"inventory", b"lib.clan", b"mkFlake")):
+        if path in index.indexed or (source is not None and could_be_clan(source)):
             self._index_dirty = True
             return True
-        if any(r.path == path for r in index.modules.values()):
+        if os.path.abspath(path) in index.owners():  # a part of a registered service
             index._modules_cache.clear()
             index._derived.clear()
             return True
@@ -236,12 +263,14 @@ class Analysis:
     @property
     def index(self):
         """The workspace's clans, interfaces, modules and inventory (None without a workspace)."""
-        from .workspace import WorkspaceIndex
+        from .workspace.index import ModuleCache, WorkspaceIndex
 
         if not self.workspace_roots:
             return None
         if self._index is None or self._index_dirty:
-            built = WorkspaceIndex.build(self.workspace_roots, self.files)
+            if self._module_cache is None:
+                self._module_cache = ModuleCache(self.files)
+            built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache)
             last = self._index
             if last is not None and any(p in last.indexed and p not in built.indexed for p in self._broken):
                 # a clan file is half-typed and no longer reads as a clan: keep the last good
@@ -268,23 +297,23 @@ class Analysis:
             return self._services[path]
         source = self.files.load(path)
         modules = services_in(source, self.files) if source is not None else []
-        if not modules and source is not None:
+        if not modules and source is not None and not self._is_clan_file(path):
             owner = self._registered_owner(path) or importer_of(path, self.files)
             modules = [owner] if owner is not None else []
         self._services[path] = modules
         return modules
 
+    def _is_clan_file(self, path: str) -> bool:
+        index = self.index
+        return index is not None and path in index.indexed
+
     def _registered_owner(self, path: str) -> ServiceModule | None:
+        """The registered module a file is a part of (a role file split out with `imports`)."""
         index = self.index
         if index is None:
             return None
-        for name in index.modules:
-            module = index.module(name)
-            if module is None:
-                continue
-            if any(part.source.path == path for part in module.parts()):
-                return module
-        return None
+        owner = index.owners().get(os.path.abspath(path))
+        return index.module(owner) if owner is not None else None
 
     # -- answers
 

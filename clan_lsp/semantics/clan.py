@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from ..model import AttrSet, Lambda, ListValue, PathValue, SourceFile, Value
-from ..model.service import peel_functions, resolve_path, unwrap_import, walk_sets
+from ..model.service import looks_like_service, peel_functions, resolve_path, unwrap_import, walk_sets
 from ..model.values import Env, Reader
 from ..syntax import Node
 
@@ -118,6 +118,38 @@ def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
         stack.extend(reversed(node.named_children))
 
 
+# What a file's bytes must contain to hold an entry point, or a clan no entry reaches;
+# everything else is skipped unparsed. `"clan.service"` and `clanLib.` are no clan keys.
+_ENTRY_HINTS = (b"lib.clan", b"buildClan", b"mkFlake")
+
+
+def may_enter(text: bytes) -> bool:
+    return any(hint in text for hint in _ENTRY_HINTS)
+
+
+def may_be_orphan(text: bytes) -> bool:
+    if b"inventory" in text or b"exportInterfaces" in text:
+        return True
+    at = text.find(b"clan")
+    while at != -1:  # `clan.` or `clan =` as a key (a find loop: a regex here is slow)
+        before = text[at - 1 : at]
+        after = text[at + 4 : at + 24].lstrip()
+        if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")) and after[:1] in (b".", b"="):
+            return True
+        at = text.find(b"clan", at + 4)
+    return False
+
+
+def could_be_clan(source: SourceFile) -> bool:
+    """Whether a file may hold a clan entry point or a clan of its own (not a service module)."""
+    if may_enter(source.text):
+        return True
+    if not may_be_orphan(source.text):
+        return False
+    body, _, _ = peel_functions(source.value)
+    return isinstance(body, AttrSet) and not looks_like_service(body)
+
+
 def _is_clan_call(callee: tuple[str, ...]) -> bool:
     return any(callee[-len(tail) :] == tail for tail in _CLAN_CALLS)
 
@@ -134,8 +166,7 @@ class ClanFinder:
 
     def scan(self, source: SourceFile) -> None:
         """Look for clan entry points in one file (cheap unless the file mentions them)."""
-        text = source.text
-        if b"clan" not in text and b"mkFlake" not in text:
+        if not may_enter(source.text):
             return
         for callee, args in _calls(source):
             if _is_clan_call(callee) and args:
@@ -254,10 +285,10 @@ class ClanFinder:
 
     def orphan(self, source: SourceFile) -> None:
         """`clan.*` / `flake.clan.*` near the top of a file no entry reached: an incomplete clan."""
-        if source.path in self.claimed or b"clan" not in source.text:
+        if source.path in self.claimed or not may_be_orphan(source.text):
             return
         body, _, _ = peel_functions(source.value)
-        if not isinstance(body, AttrSet):
+        if not isinstance(body, AttrSet) or looks_like_service(body):
             return
         sets = [attrs for trail, attrs in walk_sets(body) if trail[-1:] == ("clan",)]
         if not sets and (body.has("inventory") or body.has("exportInterfaces")):
@@ -286,12 +317,22 @@ def _flake_directory(path: str | None) -> str | None:
     return directory
 
 
-def find_clans(paths: list[str], load: Loader) -> list[Clan]:
-    """Every clan that the files at `paths` configure, entries first, then orphans."""
+def find_clans(paths: list[str], load: Loader, peek: Callable[[str], "bytes | None"] | None = None) -> list[Clan]:
+    """Every clan that the files at `paths` configure, entries first, then orphans.
+
+    `peek` gives a file's bytes without parsing it, so files that cannot matter stay unparsed.
+    """
     finder = ClanFinder(load)
-    sources = [s for s in (load(p) for p in paths) if s is not None]
-    for source in sources:
+    candidates = []
+    for path in paths:
+        text = peek(path) if peek is not None else None
+        if peek is not None and (text is None or not (may_enter(text) or may_be_orphan(text))):
+            continue
+        source = load(path)
+        if source is not None:
+            candidates.append(source)
+    for source in candidates:
         finder.scan(source)
-    for source in sources:
+    for source in candidates:
         finder.orphan(source)
     return finder.clans

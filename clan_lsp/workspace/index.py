@@ -103,9 +103,10 @@ class WorkspaceIndex:
     # -- building
 
     @classmethod
-    def build(cls, roots: list[str], files) -> "WorkspaceIndex":
+    def build(cls, roots: list[str], files, modules: "ModuleCache | None" = None) -> "WorkspaceIndex":
         index = cls(roots, files)
-        index.clans = find_clans(list(index._nix_files()), files.load)
+        index.module_files = modules if modules is not None else ModuleCache(files)
+        index.clans = find_clans(list(index._nix_files()), files.load, getattr(files, "peek", None))
         for clan in index.clans:
             index._add_clan(clan)
         index.indexed = sorted(set().union(*(c.paths() for c in index.clans))) if index.clans else []
@@ -211,9 +212,50 @@ class WorkspaceIndex:
             return registration.inline
         if registration.path is None:
             return None
-        source = self.files.load(registration.path)
-        if source is None:
-            return None
+        return self.module_files.module(registration.path)
+
+    def owners(self) -> dict[str, str]:
+        """Absolute path of every part of a registered module -> the module's name."""
+        if "owners" not in self._derived:
+            found: dict[str, str] = {}
+            for name in self.modules:
+                module = self.module(name)
+                for part in module.parts() if module is not None else ():
+                    if part.source.path:
+                        found.setdefault(os.path.abspath(part.source.path), name)
+            self._derived["owners"] = found
+        return self._derived["owners"]
+
+    def inventory_paths(self) -> set[str]:
+        return {i.source.path for i in self.inventories if i.source.path}
+
+    def interface_specs(self) -> dict[str, schema.ExportInterface]:
+        return {name: decl.as_spec() for name, decl in self.interfaces.items()}
+
+
+class ModuleCache:
+    """Service modules by file, kept across index rebuilds while none of their files changed.
+
+    Typing in a clan file rebuilds its clans; the modules it registers stay as they were.
+    """
+
+    def __init__(self, files) -> None:
+        self.files = files
+        self._modules: dict[str, tuple[SourceFile | None, ServiceModule | None]] = {}
+
+    def module(self, path: str) -> ServiceModule | None:
+        source = self.files.load(path)
+        cached = self._modules.get(path)
+        if cached is not None and cached[0] is source and (cached[1] is None or self._current(cached[1])):
+            return cached[1]
+        module = self._read(source) if source is not None else None
+        self._modules[path] = (source, module)
+        return module
+
+    def _current(self, module: ServiceModule) -> bool:
+        return all(part.source.path is None or self.files.load(part.source.path) is part.source for part in module.parts())
+
+    def _read(self, source: SourceFile) -> ServiceModule | None:
         from ..model import find_services
 
         found, _ = find_services(source)
@@ -223,12 +265,6 @@ class WorkspaceIndex:
         for module in found:
             attach_imports(module, self.files.load)
         return found[0] if found else None
-
-    def inventory_paths(self) -> set[str]:
-        return {i.source.path for i in self.inventories if i.source.path}
-
-    def interface_specs(self) -> dict[str, schema.ExportInterface]:
-        return {name: decl.as_spec() for name, decl in self.interfaces.items()}
 
 
 def nix_files(roots: list[str]) -> Iterator[str]:
