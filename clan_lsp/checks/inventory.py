@@ -123,11 +123,8 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
         found = index.module(name)
         if found is not None:
             resolved.module = found
-            if not found.is_dynamic() and all(isinstance(p.effective().get("roles"), (AttrSet, type(None))) for p in found.parts()):
-                if not any(isinstance(p.effective().get("roles"), AttrSet) and p.effective().get("roles").dynamic for p in found.parts()):
-                    resolved.roles = tuple(r for r, _, _ in role_names(found))
-            manifest = found.values("manifest", "name")
-            resolved.label = _text(manifest[0]) if manifest else name
+            resolved.roles, label = _module_roles(found)
+            resolved.label = label or name
             return resolved
         core = name[len("@clan/") :] if name.startswith("@clan/") else None
         if core in schema.CLAN_CORE_SERVICES:  # clan-core's test clans alias its services
@@ -138,6 +135,19 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
         resolved.roles = schema.CLAN_CORE_SERVICES[name]
         resolved.label = name
     return resolved
+
+
+def _module_roles(module: ServiceModule) -> tuple[tuple[str, ...] | None, str | None]:
+    """(role names when all are known, manifest.name), read once per module."""
+    if "roles" not in module.facts:
+        roles = None
+        sets = [p.effective().get("roles") for p in module.parts()]
+        if not module.is_dynamic() and all(isinstance(r, (AttrSet, type(None))) for r in sets):
+            if not any(isinstance(r, AttrSet) and r.dynamic for r in sets):
+                roles = tuple(r for r, _, _ in role_names(module))
+        manifest = module.values("manifest", "name")
+        module.facts["roles"] = (roles, _text(manifest[0]) if manifest else None)
+    return module.facts["roles"]
 
 
 def resolved_instances(index: WorkspaceIndex) -> list[tuple[InstanceDecl, AttrSet | None, Resolved | None]]:

@@ -52,6 +52,7 @@ class ServiceModule:
     inline_name: str | None = None
     fragments: list["ServiceModule"] = field(default_factory=list)
     unresolved_imports: bool = False  # some imports could not be followed
+    facts: dict = field(default_factory=dict, repr=False, compare=False)  # derived once per module
 
     def parts(self) -> Iterator["ServiceModule"]:
         """This module and every fragment it imports, once each."""

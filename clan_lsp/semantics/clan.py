@@ -290,7 +290,8 @@ class ClanFinder:
         body, _, _ = peel_functions(source.value)
         if not isinstance(body, AttrSet) or looks_like_service(body):
             return
-        sets = [attrs for trail, attrs in walk_sets(body) if trail[-1:] == ("clan",)]
+        # `clan.core.vars...` in a NixOS module is no clan: a clan sets one of clan's own keys
+        sets = [attrs for trail, attrs in walk_sets(body) if trail[-1:] == ("clan",) and _has_clan_keys(attrs)]
         if not sets and (body.has("inventory") or body.has("exportInterfaces")):
             sets = [body]  # a clan file whose importer is out of sight
         if not sets:
@@ -300,6 +301,13 @@ class ClanFinder:
         clan.found_by_entry = False
         for attrs in sets:
             self._part(clan, source, attrs, None, 0)
+
+
+_CLAN_KEYS = ("inventory", "modules", "exportInterfaces", "machines", "meta", "imports")
+
+
+def _has_clan_keys(attrs: AttrSet) -> bool:
+    return any(attrs.has(key) for key in _CLAN_KEYS)
 
 
 def _flake_directory(path: str | None) -> str | None:
