@@ -223,6 +223,8 @@ class Analysis:
         self._services: dict[str, list[ServiceModule]] = {}
         self._broken: set[str] = set()  # open buffers that do not parse right now
         self._module_cache = None  # service modules, kept across index rebuilds
+        self._walk_again = True  # the workspace's file names may have changed
+        self._instance_findings: dict = {}  # per inventory instance, see checks/inventory.py
 
     # -- state
 
@@ -234,6 +236,7 @@ class Analysis:
     def invalidate(self) -> None:
         """Something on disk changed: forget everything derived."""
         self._index_dirty = True
+        self._walk_again = True
         self._services.clear()
 
     def update(self, path: str, source: SourceFile | None) -> bool:
@@ -270,7 +273,11 @@ class Analysis:
         if self._index is None or self._index_dirty:
             if self._module_cache is None:
                 self._module_cache = ModuleCache(self.files)
-            built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache)
+            # typing changes no file names: the folders are walked again only after invalidate()
+            paths = self._index.paths if self._index is not None and not self._walk_again else None
+            built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache, paths)
+            built.instance_findings = self._instance_findings
+            self._walk_again = False
             last = self._index
             if last is not None and any(p in last.indexed and p not in built.indexed for p in self._broken):
                 # a clan file is half-typed and no longer reads as a clan: keep the last good

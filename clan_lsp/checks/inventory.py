@@ -7,7 +7,7 @@ workspace index; each still is a small named rule with a stable code.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
 from ..model import AttrSet, Null, ServiceModule, SourceFile, Str, Value
@@ -52,14 +52,19 @@ class InventoryRule:
     catalogue: str | None
     summary: str
     run: Callable[[InventoryContext], None]
+    per_instance: bool = True
 
 
 INVENTORY_RULES: list[InventoryRule] = []
 
 
-def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str):
+def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str, per_instance: bool = True):
+    """Register an inventory rule. A `per_instance` rule looks at one instance at a time
+    (through `ctx.index.instances`/`resolved_instances`), so its findings can be reused
+    while the instance's text, its module and the clan around it stay the same."""
+
     def register(function):
-        INVENTORY_RULES.append(InventoryRule(code, severity, catalogue, summary, function))
+        INVENTORY_RULES.append(InventoryRule(code, severity, catalogue, summary, function, per_instance))
         return function
 
     return register
@@ -70,14 +75,80 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
     cache = index._derived
     if generation not in cache:
         context = InventoryContext(index, generation)
-        for registered in INVENTORY_RULES:
-            context.code, context.severity, context.catalogue = registered.code, registered.severity, registered.catalogue
-            registered.run(context)
+        _run(context, [r for r in INVENTORY_RULES if not r.per_instance])
+        per_instance = [r for r in INVENTORY_RULES if r.per_instance]
+        clan = _clan_fingerprint(index, generation)
+        used: dict = {}
+        for instance in index.instances:
+            context.findings.extend(_instance_findings(index, generation, instance, per_instance, clan, used))
+        store = getattr(index, "instance_findings", None)
+        if store is not None:  # keep what this clan still has, so the store does not grow
+            store.clear()
+            store.update(used)
         cache[generation] = context.findings
     findings = cache[generation]
     if path is not None:
         return [f for f in findings if f.path == path]
     return findings
+
+
+def _run(context: "InventoryContext", rules: list["InventoryRule"]) -> None:
+    for registered in rules:
+        context.code, context.severity, context.catalogue = registered.code, registered.severity, registered.catalogue
+        registered.run(context)
+
+
+class _OneInstance:
+    """The index as one instance's rules see it: everything, but only that instance."""
+
+    def __init__(self, index: WorkspaceIndex, instance: InstanceDecl) -> None:
+        self._index = index
+        self.instances = [instance]
+        self._derived: dict = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self._index, name)
+
+
+def _clan_fingerprint(index: WorkspaceIndex, generation: Generation) -> tuple:
+    """What an instance's findings depend on besides the instance and its module."""
+    return (generation.date, index.complete, tuple(index.modules), tuple(index.flake_inputs or ()))
+
+
+def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: tuple, used: dict) -> list[Finding]:
+    """The per-instance rules' findings for one instance, reused while nothing they read
+    changed: typing elsewhere in a clan file of a thousand instances re-checks one."""
+    store = getattr(index, "instance_findings", None)
+    node = instance.value.node
+    if store is None or node is None or instance.source.path is None:
+        context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
+        _run(context, rules)
+        return context.findings
+    resolved = resolve_instance(index, instance)
+    module = resolved.module if resolved is not None else None
+    text = instance.source.text[node.start_byte : node.end_byte]
+    machines = tuple(instance.machines.names) if instance.machines is not None else None
+    key = (instance.source.path, instance.name, text, machines, clan)
+    cached = store.get(key)
+    if cached is not None and cached[0] is module:
+        used[key] = cached
+        return [_shifted(f, node.start_byte) for f in cached[1]]
+    context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
+    _run(context, rules)
+    inside = all(
+        f.path == instance.source.path
+        and node.start_byte <= f.start <= f.end <= node.end_byte
+        and all(node.start_byte <= e.start <= e.end <= node.end_byte for fix in f.fixes for e in fix.edits)
+        for f in context.findings
+    )
+    if inside:  # kept relative to the instance, so an edit before it only moves them
+        used[key] = store[key] = (module, [_shifted(f, -node.start_byte) for f in context.findings])
+    return context.findings
+
+
+def _shifted(finding: Finding, delta: int) -> Finding:
+    fixes = tuple(replace(fix, edits=tuple(replace(e, start=e.start + delta, end=e.end + delta) for e in fix.edits)) for fix in finding.fixes)
+    return replace(finding, start=finding.start + delta, end=finding.end + delta, fixes=fixes)
 
 
 # ---------------------------------------------------------------- resolving an instance's module
@@ -323,7 +394,7 @@ def unknown_machine(ctx: InventoryContext) -> None:
                 )
 
 
-@inventory_rule("inventory-modules", WARNING, None, "`inventory.modules` has no effect")
+@inventory_rule("inventory-modules", WARNING, None, "`inventory.modules` has no effect", per_instance=False)
 def inventory_modules(ctx: InventoryContext) -> None:
     for inventory in ctx.index.inventories:
         for key in inventory.value.key_nodes("modules")[:1]:
@@ -332,7 +403,7 @@ def inventory_modules(ctx: InventoryContext) -> None:
             )
 
 
-@inventory_rule("inventory-services", ERROR, "E30", "`inventory.services` was removed")
+@inventory_rule("inventory-services", ERROR, "E30", "`inventory.services` was removed", per_instance=False)
 def inventory_services(ctx: InventoryContext) -> None:
     for inventory in ctx.index.inventories:
         for key in inventory.value.key_nodes("services")[:1]:

@@ -103,10 +103,12 @@ class WorkspaceIndex:
     # -- building
 
     @classmethod
-    def build(cls, roots: list[str], files, modules: "ModuleCache | None" = None) -> "WorkspaceIndex":
+    def build(cls, roots: list[str], files, modules: "ModuleCache | None" = None, paths: list[str] | None = None) -> "WorkspaceIndex":
+        """`paths`: the workspace's .nix files when the caller knows them (no walk of the folders)."""
         index = cls(roots, files)
         index.module_files = modules if modules is not None else ModuleCache(files)
-        index.clans = find_clans(list(index._nix_files()), files.load, getattr(files, "peek", None))
+        index.paths = paths if paths is not None else list(index._nix_files())
+        index.clans = find_clans(index.paths, files.load, getattr(files, "peek", None))
         for clan in index.clans:
             index._add_clan(clan)
         index.indexed = sorted(set().union(*(c.paths() for c in index.clans))) if index.clans else []
