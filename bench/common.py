@@ -194,6 +194,15 @@ def rss_of(pid: int) -> float | None:
         return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (Linux): robust to a busy machine, unlike wall time."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @dataclass
 class Session:
     """One server process, started as `clan-lsp` is, and a client speaking to it."""
@@ -242,6 +251,9 @@ class Session:
 
     def rss(self) -> float | None:
         return rss_of(self.pid) if self.pid else None
+
+    def cpu(self) -> float | None:
+        return cpu_seconds(self.pid) if self.pid else None
 
     async def initialized_and_indexed(self) -> float:
         """Send `initialized` and time until the workspace answers a workspace/symbol request

@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 from common import Session, machine, ms, percentile, ratio, reparse_floor, spread, valid_workload  # noqa: E402
 
 
@@ -35,6 +36,7 @@ class Run:
     floor: list[float]
     broken: int  # keystrokes whose diagnostics had a syntax error (should be 0)
     rss: float | None
+    cpu: float | None  # server CPU seconds per keystroke, the mean over the run
 
 
 async def one_run(file: Path, root: Path | None, count: int, also_open: list[Path] = (), seed: int = 7) -> Run:
@@ -47,14 +49,17 @@ async def one_run(file: Path, root: Path | None, count: int, also_open: list[Pat
             await session.open(other)
         opened = await session.open(file)
         latencies, broken = [], 0
+        cpu_before = session.cpu()
         for stroke in strokes:
             seconds, diagnostics = await session.type(file, stroke)
             latencies.append(seconds)
             broken += any(getattr(d, "code", None) == "syntax-error" for d in diagnostics)
+        cpu_after = session.cpu()
+        cpu = (cpu_after - cpu_before) / len(strokes) if cpu_before is not None and cpu_after is not None and strokes else None
         rss = session.rss()
     finally:
         await session.stop()
-    return Run(session.initialize_seconds, index, opened, latencies, reparse_floor(text, strokes), broken, rss)
+    return Run(session.initialize_seconds, index, opened, latencies, reparse_floor(text, strokes), broken, rss, cpu)
 
 
 def summarise(runs: list[Run]) -> dict[str, tuple[float, str]]:
@@ -71,6 +76,7 @@ def summarise(runs: list[Run]) -> dict[str, tuple[float, str]]:
         "floor p95": over(lambda r: percentile(r.floor, 95)),
         "open": over(lambda r: r.open),
         "index": over(lambda r: r.index),
+        "cpu": over(lambda r: r.cpu or 0.0),
     }
 
 
@@ -86,6 +92,7 @@ def table(file: Path, root: Path | None, runs: list[Run], count: int) -> str:
         "|---|---|---|---|---|",
         f"| keystroke to diagnostics, p50 | {ms(s['p50'][0])} | {s['p50'][1]} | {ms(s['floor p50'][0])} incremental reparse p50 | {ratio(s['p50'][0], s['floor p50'][0])} |",
         f"| keystroke to diagnostics, p95 | {ms(s['p95'][0])} | {s['p95'][1]} | {ms(s['floor p95'][0])} incremental reparse p95 | {ratio(s['p95'][0], s['floor p95'][0])} |",
+        f"| server CPU per keystroke, mean | {ms(s['cpu'][0])} | {s['cpu'][1]} | {ms(s['floor p50'][0])} incremental reparse p50 | {ratio(s['cpu'][0], s['floor p50'][0])} |",
         f"| didOpen to diagnostics | {ms(s['open'][0])} | {s['open'][1]} | | |",
         f"| server resident memory after the run | {rss:.0f} MiB | | | |",
     ]
@@ -98,7 +105,10 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=None, help="workspace folder (default: none)")
     parser.add_argument("--keystrokes", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--checkout", type=Path, default=None, help="the clan-lsp source tree to run (default: this one)")
     options = parser.parse_args()
+    if options.checkout:
+        common.CHECKOUT = options.checkout.resolve()
     runs = [asyncio.run(one_run(options.file, options.root, options.keystrokes)) for _ in range(options.runs)]
     print(table(options.file, options.root, runs, options.keystrokes))
     return 0
