@@ -59,7 +59,7 @@ def used_names(site: "Site") -> set[str]:
     if body is None:
         return set()
     text = site.part.source.text
-    return {text[n.start_byte : n.end_byte].decode("utf-8", "replace") for n in site.part.source.tree.index.variables_in(body)}
+    return {text[start:end].decode("utf-8", "replace") for start, end in site.part.source.tree.index.variable_spans_in(body)}
 
 
 @rule("missing-ellipsis", ERROR, "E7", "A function clan calls without `...` in its arguments")
@@ -162,7 +162,7 @@ def _param_selects(site: "Site") -> list[tuple[Node, str]]:
     param = function.param.encode()
     found = []
     for select in site.part.source.tree.index.selects_in(body):
-        if select.has_default or text[select.base.start_byte : select.base.end_byte] != param:
+        if select.has_default or select.base_text != param:
             continue
         first = select.path.named_children[0] if select.path.named_children else None
         if first is not None and first.type == "identifier":
@@ -223,7 +223,7 @@ def role_settings(ctx: Context) -> None:
             continue
         text = site.part.source.text
         for select in site.part.source.tree.index.selects_in(body):
-            if select.has_attr or text[select.base.start_byte : select.base.end_byte].decode() != base:
+            if select.has_attr or select.base_text.decode() != base:
                 continue
             attrs = select.path.named_children
             if len(attrs) < depth:
@@ -262,7 +262,7 @@ def unknown_setting_read(ctx: Context) -> None:
         text = site.part.source.text
         formal = site.function.formal("settings").node
         for select in site.part.source.tree.index.selects_in(body):
-            if select.has_default or text[select.base.start_byte : select.base.end_byte] != b"settings":
+            if select.has_default or select.base_text != b"settings":
                 continue
             scope = binder_of(select.base, text, site.part.source.tree.root)
             if scope is None or scope.binder.id != formal.id:

@@ -26,7 +26,10 @@ def _sources(module: ServiceModule) -> Iterator[SourceFile]:
 def calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
     """(helper name, callee node, argument nodes) for every call of a helper in a file."""
     text = source.text
+    endings = tuple(name.encode() for name in names)
     for call in source.tree.index.calls:
+        if not call.callee_text.endswith(endings):  # cheap: most calls are of other functions
+            continue
         callee = dotted_name(call.callee, text)
         if callee and callee[-1] in names:
             yield callee[-1], call.callee, call.args
@@ -151,7 +154,7 @@ def select_exports(ctx: Context) -> None:
             param = predicate.param.encode()
             text = source.text
             for select in source.tree.index.selects_in(body):
-                if text[select.base.start_byte : select.base.end_byte] != param or not select.path.named_children:
+                if select.base_text != param or not select.path.named_children:
                     continue
                 first = select.path.named_children[0]
                 if first.type != "identifier":
@@ -178,7 +181,7 @@ def _no_scope_field(name: str) -> str:
 def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Node, list[str]]]:
     text = source.text
     for select in source.tree.index.selects:
-        if select.has_attr or text[select.base.start_byte : select.base.end_byte] != b"clanLib":
+        if select.has_attr or select.base_text != b"clanLib":
             continue
         names = [text[a.start_byte : a.end_byte].decode() for a in select.path.named_children if a.type == "identifier"]
         yield select.node, names

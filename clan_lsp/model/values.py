@@ -18,6 +18,7 @@ from ..spec.schema import TRANSPARENT_WRAPPERS
 from ..syntax import Node
 
 MAX_DEPTH = 120  # forcing deeper than this gives Unknown (no RecursionError on hostile input)
+_SCAN_BELOW = 9  # attribute sets with more definitions than this look names up in a dict
 
 
 class Value:
@@ -169,6 +170,23 @@ class AttrSet(Value):
     definitions: list[Definition] = field(default_factory=list)
     dynamic: bool = False  # some keys cannot be named statically
 
+    def _named(self, name: str) -> list[Definition]:
+        """The definitions of one name, in order (a list to read, not to change).
+
+        A small set is scanned; a big one (an inventory's instances, a clan's modules) is
+        grouped by name once. Readers only ever append definitions, so the grouping is
+        rebuilt when the list is another one or has grown."""
+        definitions = self.definitions
+        if len(definitions) <= _SCAN_BELOW:
+            return [d for d in definitions if d.name == name]
+        cached = self.__dict__.get("_grouped")
+        if cached is None or cached[0] is not definitions or cached[1] != len(definitions):
+            grouped: dict[str, list[Definition]] = {}
+            for d in definitions:
+                grouped.setdefault(d.name, []).append(d)
+            cached = self.__dict__["_grouped"] = (definitions, len(definitions), grouped)
+        return cached[2].get(name, [])
+
     def names(self) -> list[str]:
         seen: dict[str, None] = {}
         for d in self.definitions:
@@ -176,17 +194,17 @@ class AttrSet(Value):
         return list(seen)
 
     def has(self, name: str) -> bool:
-        return any(d.name == name for d in self.definitions)
+        return bool(self._named(name))
 
     def defs(self, name: str) -> list[Definition]:
-        return [d for d in self.definitions if d.name == name]
+        return list(self._named(name))
 
     def key_nodes(self, name: str) -> list[Node]:
-        return [d.key_node for d in self.definitions if d.name == name and d.key_node is not None]
+        return [d.key_node for d in self._named(name) if d.key_node is not None]
 
     def get(self, name: str) -> Value | None:
         """The value of an attribute, merging all its definitions; None when absent."""
-        defs = self.defs(name)
+        defs = self._named(name)
         if not defs:
             return None
         if len(defs) == 1 and not defs[0].rest:

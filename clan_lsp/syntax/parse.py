@@ -90,14 +90,21 @@ class SyntaxTree:
         self._repair_trailing_commas()
         self._line_index: LineIndex | None = None
         self._index = None
+        self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
 
     @property
     def index(self):
-        """Calls, selections and variables of the tree (see queries.py), built once."""
+        """Calls, selections and variables of the tree (see queries.py), kept up to date
+        across an edit by re-querying only what the edit touched."""
         if self._index is None:
             from .queries import SyntaxIndex
 
-            self._index = SyntaxIndex.build(self.tree.root_node)
+            if self._index_before_edit is not None:
+                previous, old_tree, start, old_end, new_end = self._index_before_edit
+                self._index = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
+            else:
+                self._index = SyntaxIndex.build(self.tree.root_node, self.text)
+            self._index_before_edit = None
         return self._index
 
     @property
@@ -153,6 +160,8 @@ class SyntaxTree:
             point = _point(new, offset, new_index)
             end_point = (point[0], point[1] + 1)
             self.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
+        previous = self._index
+        old_tree = self.tree
         self.text = new
         self._parse_text = new
         self._blanked = []
@@ -160,6 +169,10 @@ class SyntaxTree:
         self._index = None
         self.tree = self.parser.parse(new, self.tree)
         self._repair_trailing_commas()
+        # The index follows one edit at a time; blanked commas are fine when the parser
+        # sees them blanked at the same places before and after it.
+        follows = previous is not None and sorted(restored) == sorted(self._blanked)
+        self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
 
     def node_text(self, node: Node) -> str:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")

@@ -1,13 +1,18 @@
-"""The tree-sitter queries in grammars/queries/, read once per tree into an index.
+"""The tree-sitter queries in grammars/queries/, read into an index kept across edits.
 
 Walking a tree node by node in Python is the slowest thing a check can do; a
 query runs the same search in C. Rules ask the index for nodes in a byte range.
+
+Even in C, querying a whole 30 KB module costs about 2.5 ms, more than everything
+else a keystroke does. So the index keeps byte spans, not nodes, and after an edit
+re-queries only the innermost binding that holds what changed; every other entry
+just moves by the edit's length. Nodes are found from their spans when a rule asks
+(rules filter by text first, so they ask for few).
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -31,76 +36,244 @@ def query(name: str) -> tree_sitter.Query:
     return tree_sitter.Query(LANGUAGE, _query_text(name))
 
 
-@dataclass
+def _find(root: Node, start: int, end: int, kind: str) -> Node:
+    """The node of this type spanning exactly [start, end) (a variable and its identifier share a span)."""
+    node = root.descendant_for_byte_range(start, end)
+    while node is not None and not (node.type == kind and node.start_byte == start and node.end_byte == end):
+        node = node.parent
+    if node is not None:
+        return node
+    # Zero-width nodes (a MISSING name in a broken file) sit beside others at one offset:
+    # search every node that covers the span.
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.type == kind and node.start_byte == start and node.end_byte == end:
+            return node
+        stack.extend(c for c in node.children if c.start_byte <= start and end <= c.end_byte)
+    raise LookupError(f"no {kind} at {start}..{end}")  # the index and the tree disagree: a bug
+
+
+# Entries are tuples of byte offsets (cheap to keep and to move after an edit):
+#   call:     (start, end, callee_start, callee_end, callee_kind, ((arg_start, arg_end, arg_kind), ...))
+#   select:   (start, end, base_start, base_end, path_start, path_end, has_attr, has_default)
+#   variable: (start, end)
+
+
 class Call:
-    node: Node  # the outermost application
-    callee: Node
-    args: list[Node]
+    """A function application whose callee is a name or dotted path; nodes on demand."""
+
+    __slots__ = ("_index", "_entry")
+
+    def __init__(self, index: "SyntaxIndex", entry: tuple):
+        self._index, self._entry = index, entry
+
+    @property
+    def start_byte(self) -> int:
+        return self._entry[0]
+
+    @property
+    def end_byte(self) -> int:
+        return self._entry[1]
+
+    @property
+    def callee_text(self) -> bytes:
+        """The callee as written (`clanLib.buildScopeKey`): filter on this before asking for nodes."""
+        return self._index.text[self._entry[2] : self._entry[3]]
+
+    @property
+    def node(self) -> Node:  # the outermost application
+        return _find(self._index.root, self._entry[0], self._entry[1], "apply_expression")
+
+    @property
+    def callee(self) -> Node:
+        return _find(self._index.root, self._entry[2], self._entry[3], self._entry[4])
+
+    @property
+    def args(self) -> list[Node]:
+        return [_find(self._index.root, s, e, kind) for s, e, kind in self._entry[5]]
 
 
-@dataclass
 class Select:
-    node: Node
-    base: Node  # a variable_expression
-    path: Node  # the attrpath
-    has_attr: bool = False  # `x ? a` rather than `x.a`
+    """`x.a.b` (or `x ? a` when has_attr) rooted at a variable; nodes on demand."""
+
+    __slots__ = ("_index", "_entry")
+
+    def __init__(self, index: "SyntaxIndex", entry: tuple):
+        self._index, self._entry = index, entry
+
+    @property
+    def start_byte(self) -> int:
+        return self._entry[0]
+
+    @property
+    def end_byte(self) -> int:
+        return self._entry[1]
+
+    @property
+    def has_attr(self) -> bool:  # `x ? a` rather than `x.a`
+        return self._entry[6]
 
     @property
     def has_default(self) -> bool:
-        return self.has_attr or self.node.child_by_field_name("default") is not None
+        return self._entry[7]
+
+    @property
+    def base_text(self) -> bytes:
+        """The variable it selects from, as written: filter on this before asking for nodes."""
+        return self._index.text[self._entry[2] : self._entry[3]]
+
+    @property
+    def node(self) -> Node:
+        return _find(self._index.root, self._entry[0], self._entry[1], "has_attr_expression" if self._entry[6] else "select_expression")
+
+    @property
+    def base(self) -> Node:  # a variable_expression
+        return _find(self._index.root, self._entry[2], self._entry[3], "variable_expression")
+
+    @property
+    def path(self) -> Node:  # the attrpath
+        return _find(self._index.root, self._entry[4], self._entry[5], "attrpath")
 
 
-def _in_range(nodes: list, starts: list[int], start: int, end: int) -> list:
+def _entries(top: Node) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Every call, select and variable at or below `top`, as span tuples."""
+    calls, selects, variables = [], [], []
+    cursor = tree_sitter.QueryCursor(query("clan"))
+    for _pattern, captures in cursor.matches(top):
+        if "call" in captures:
+            inner = captures["call"][0]
+            argument = inner.child_by_field_name("argument")
+            args = [argument] if argument is not None else []
+            outer = inner
+            while outer.parent is not None and outer.parent.type == "apply_expression" and outer.parent.child_by_field_name("function") == outer:
+                outer = outer.parent
+                argument = outer.child_by_field_name("argument")
+                if argument is not None:
+                    args.append(argument)
+            callee = captures["callee"][0]
+            calls.append(
+                (outer.start_byte, outer.end_byte, callee.start_byte, callee.end_byte, callee.type, tuple((a.start_byte, a.end_byte, a.type) for a in args))
+            )
+        elif "select" in captures:
+            node, base, path = captures["select"][0], captures["select.base"][0], captures["select.path"][0]
+            has_default = node.child_by_field_name("default") is not None
+            selects.append((node.start_byte, node.end_byte, base.start_byte, base.end_byte, path.start_byte, path.end_byte, False, has_default))
+        elif "has" in captures:
+            node, base, path = captures["has"][0], captures["has.base"][0], captures["has.path"][0]
+            selects.append((node.start_byte, node.end_byte, base.start_byte, base.end_byte, path.start_byte, path.end_byte, True, True))
+        elif "variable" in captures:
+            node = captures["variable"][0]
+            variables.append((node.start_byte, node.end_byte))
+    return calls, selects, variables
+
+
+def _in_range(entries: list[tuple], starts: list[int], start: int, end: int) -> list[tuple]:
     low = bisect.bisect_left(starts, start)
     high = bisect.bisect_left(starts, end)
-    return [n for n in nodes[low:high] if _node(n).end_byte <= end]
+    return [e for e in entries[low:high] if e[1] <= end]
 
 
-def _node(item) -> Node:
-    return item if isinstance(item, Node) else item.node
-
-
-@dataclass
 class SyntaxIndex:
-    calls: list[Call] = field(default_factory=list)
-    selects: list[Select] = field(default_factory=list)
-    variables: list[Node] = field(default_factory=list)
-    _starts: dict[str, list[int]] = field(default_factory=dict)
+    """Calls, selections and variables of one tree, by byte span, sorted by start."""
+
+    def __init__(self, root: Node, text: bytes, calls: list[tuple], selects: list[tuple], variables: list[tuple], ordered: bool = False):
+        self.root, self.text = root, text
+        if not ordered:
+            calls, selects, variables = sorted(calls), sorted(selects), sorted(variables)
+        self._calls, self._selects, self._variables = calls, selects, variables
+        self._starts = ([c[0] for c in self._calls], [s[0] for s in self._selects], [v[0] for v in self._variables])
+        self._call_objects: list[Call] | None = None
+        self._select_objects: list[Select] | None = None
 
     @classmethod
-    def build(cls, root: Node) -> "SyntaxIndex":
-        index = cls()
-        cursor = tree_sitter.QueryCursor(query("clan"))
-        for _pattern, captures in cursor.matches(root):
-            if "call" in captures:
-                inner = captures["call"][0]
-                args = [inner.child_by_field_name("argument")]
-                outer = inner
-                while outer.parent is not None and outer.parent.type == "apply_expression" and outer.parent.child_by_field_name("function") == outer:
-                    outer = outer.parent
-                    args.append(outer.child_by_field_name("argument"))
-                index.calls.append(Call(outer, captures["callee"][0], [a for a in args if a is not None]))
-            elif "select" in captures:
-                index.selects.append(Select(captures["select"][0], captures["select.base"][0], captures["select.path"][0]))
-            elif "has" in captures:
-                index.selects.append(Select(captures["has"][0], captures["has.base"][0], captures["has.path"][0], True))
-            elif "variable" in captures:
-                index.variables.append(captures["variable"][0])
-        index.calls.sort(key=lambda c: c.node.start_byte)
-        index.selects.sort(key=lambda s: s.node.start_byte)
-        index.variables.sort(key=lambda n: n.start_byte)
-        index._starts = {
-            "calls": [c.node.start_byte for c in index.calls],
-            "selects": [s.node.start_byte for s in index.selects],
-            "variables": [n.start_byte for n in index.variables],
-        }
-        return index
+    def build(cls, root: Node, text: bytes) -> "SyntaxIndex":
+        return cls(root, text, *_entries(root))
+
+    def updated(self, old_tree: tree_sitter.Tree, new_tree: tree_sitter.Tree, text: bytes, start: int, old_end: int, new_end: int) -> "SyntaxIndex":
+        """The index of new_tree, which is old_tree after replacing [start, old_end) so it ends at new_end.
+
+        old_tree must have had that edit applied (Tree.edit). Outside the ranges tree-sitter
+        reports as changed, every node keeps its ancestors, so the entries there are the old
+        ones moved by the edit. What changed lies in one innermost `binding`; it is queried again.
+        """
+        root = new_tree.root_node
+        low, high = start, new_end
+        for changed in old_tree.changed_ranges(new_tree):
+            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
+        # one byte either side: a token that ends or starts at the edit belongs to it
+        around = root.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
+        while around is not None and around.type != "binding":
+            around = around.parent
+        if around is None:
+            return SyntaxIndex.build(root, text)
+        delta = new_end - old_end
+        fresh_start, fresh_end = around.start_byte, around.end_byte
+        stale_end = fresh_end - delta  # where that binding ended before the edit
+
+        def move(at: int) -> int:
+            return at if at < start else at + delta
+
+        kept: list[list[tuple]] = []
+        for number, entries in enumerate((self._calls, self._selects, self._variables)):
+            starts = self._starts[number]
+            low, high = bisect.bisect_left(starts, fresh_start), bisect.bisect_left(starts, stale_end)
+            if any(entry[1] > stale_end for entry in entries[low:high]):
+                return SyntaxIndex.build(root, text)  # overlaps the binding partly: not in a tree; be safe
+            before = []
+            for entry in entries[:low]:
+                if entry[1] < start:
+                    before.append(entry)  # ends before the edit: as it was
+                elif entry[1] >= stale_end:  # holds the binding: its end and later parts move
+                    if number == 0:
+                        a, b, c, d, kind, args = entry
+                        before.append((a, move(b), move(c), move(d), kind, tuple((move(s), move(e), k) for s, e, k in args)))
+                    elif number == 1:
+                        before.append(tuple(move(at) for at in entry[:6]) + entry[6:])
+                    else:
+                        before.append((entry[0], move(entry[1])))
+                else:
+                    return SyntaxIndex.build(root, text)  # overlaps the binding partly: be safe
+            after = entries[high:]  # everything here starts after the edit: all of it moves
+            if delta and number == 0:
+                after = [(a + delta, b + delta, c + delta, d + delta, kind, tuple((s + delta, e + delta, k) for s, e, k in args)) for a, b, c, d, kind, args in after]
+            elif delta and number == 1:
+                after = [(a + delta, b + delta, c + delta, d + delta, e + delta, f + delta, g, h) for a, b, c, d, e, f, g, h in after]
+            elif delta:
+                after = [(a + delta, b + delta) for a, b in after]
+            kept.append(before)
+            kept.append(after)
+        calls, selects, variables = _entries(around)
+        # before the binding, in it, after it: already in order
+        return SyntaxIndex(root, text, kept[0] + sorted(calls) + kept[1], kept[2] + sorted(selects) + kept[3], kept[4] + sorted(variables) + kept[5], ordered=True)
+
+    # -- questions
+
+    @property
+    def calls(self) -> list[Call]:
+        if self._call_objects is None:
+            self._call_objects = [Call(self, c) for c in self._calls]
+        return self._call_objects
+
+    @property
+    def selects(self) -> list[Select]:
+        if self._select_objects is None:
+            self._select_objects = [Select(self, s) for s in self._selects]
+        return self._select_objects
 
     def calls_in(self, node: Node) -> list[Call]:
-        return _in_range(self.calls, self._starts["calls"], node.start_byte, node.end_byte)
+        return [Call(self, c) for c in _in_range(self._calls, self._starts[0], node.start_byte, node.end_byte)]
 
     def selects_in(self, node: Node) -> list[Select]:
-        return _in_range(self.selects, self._starts["selects"], node.start_byte, node.end_byte)
+        return [Select(self, s) for s in _in_range(self._selects, self._starts[1], node.start_byte, node.end_byte)]
+
+    def variable_spans_in(self, node: Node) -> list[tuple[int, int]]:
+        """(start, end) of every variable read below node: enough to read their names."""
+        return _in_range(self._variables, self._starts[2], node.start_byte, node.end_byte)
 
     def variables_in(self, node: Node) -> list[Node]:
-        return _in_range(self.variables, self._starts["variables"], node.start_byte, node.end_byte)
+        return [_find(self.root, s, e, "variable_expression") for s, e in self.variable_spans_in(node)]
+
+    def spans(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        """Every entry, for comparing an updated index with one built afresh."""
+        return self._calls, self._selects, self._variables
