@@ -9,6 +9,7 @@ its findings, and the IDE features. Callers hold no semantic state of their own.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field, replace
 
 from .checks import ERROR, Finding, run_rules
@@ -19,6 +20,7 @@ from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep analysis
+RECHECK_SECONDS = 1.0  # how long a file read from disk is trusted before its stamp is read again
 
 
 class Files:
@@ -31,6 +33,7 @@ class Files:
         self.overlays: dict[str, SourceFile] = {}
         self._disk: dict[str, tuple[tuple[float, int], SourceFile | None]] = {}
         self._peeked: dict[str, tuple[tuple[float, int], bytes]] = {}
+        self._checked: dict[str, float] = {}  # when each file's stamp was last read
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
         self.overlays[path] = source
@@ -43,6 +46,10 @@ class Files:
 
     def drop_overlay(self, path: str) -> None:
         self.overlays.pop(path, None)
+
+    def forget_stamps(self) -> None:
+        """Files changed on disk: read every stamp again on next use."""
+        self._checked.clear()
 
     def peek(self, path: str) -> bytes | None:
         """A file's bytes without parsing it (the open buffer's, else the disk's)."""
@@ -72,12 +79,16 @@ class Files:
     def load(self, path: str) -> SourceFile | None:
         if path in self.overlays:
             return self.overlays[path]
+        now = time.monotonic()
+        cached = self._disk.get(path)
+        if cached is not None and now - self._checked.get(path, 0.0) < RECHECK_SECONDS:
+            return cached[1]  # a keystroke touches thousands of files: stat each at most this often
         try:
             stat = os.stat(path)
         except OSError:
             return None
+        self._checked[path] = now
         stamp = (stat.st_mtime, stat.st_size)
-        cached = self._disk.get(path)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         source = None
@@ -237,6 +248,7 @@ class Analysis:
         """Something on disk changed: forget everything derived."""
         self._index_dirty = True
         self._walk_again = True
+        self.files.forget_stamps()
         self._services.clear()
 
     def update(self, path: str, source: SourceFile | None) -> bool:

@@ -110,12 +110,13 @@ class _OneInstance:
         return getattr(self._index, name)
 
 
-def _clan_fingerprint(index: WorkspaceIndex, generation: Generation) -> tuple:
+def _clan_fingerprint(index: WorkspaceIndex, generation: Generation) -> int:
     """What an instance's findings depend on besides the instance and its module."""
-    return (generation.date, index.complete, tuple(index.modules), tuple(index.flake_inputs or ()))
+    # hashed once here: the tuples are as long as the clan is big, and every key holds this
+    return hash((generation.date, index.complete, tuple(index.modules), tuple(index.flake_inputs or ())))
 
 
-def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: tuple, used: dict) -> list[Finding]:
+def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> list[Finding]:
     """The per-instance rules' findings for one instance, reused while nothing they read
     changed: typing elsewhere in a clan file of a thousand instances re-checks one."""
     store = getattr(index, "instance_findings", None)
@@ -127,7 +128,7 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
     resolved = resolve_instance(index, instance)
     module = resolved.module if resolved is not None else None
     text = instance.source.text[node.start_byte : node.end_byte]
-    machines = tuple(instance.machines.names) if instance.machines is not None else None
+    machines = instance.machines.fingerprint if instance.machines is not None else None
     key = (instance.source.path, instance.name, text, machines, clan)
     cached = store.get(key)
     if cached is not None and cached[0] is module:

@@ -325,6 +325,20 @@ def _flake_directory(path: str | None) -> str | None:
     return directory
 
 
+_CANDIDATES: dict[str, tuple[bytes, bool]] = {}  # path -> (the bytes judged, verdict)
+
+
+def _candidate(path: str, text: bytes) -> bool:
+    """Whether a file's bytes may hold a clan, remembered while the bytes object is the same
+    (Files hands out one object per unchanged file)."""
+    known = _CANDIDATES.get(path)
+    if known is not None and known[0] is text:
+        return known[1]
+    verdict = may_enter(text) or may_be_orphan(text)
+    _CANDIDATES[path] = (text, verdict)
+    return verdict
+
+
 def find_clans(paths: list[str], load: Loader, peek: Callable[[str], "bytes | None"] | None = None) -> list[Clan]:
     """Every clan that the files at `paths` configure, entries first, then orphans.
 
@@ -334,7 +348,7 @@ def find_clans(paths: list[str], load: Loader, peek: Callable[[str], "bytes | No
     candidates = []
     for path in paths:
         text = peek(path) if peek is not None else None
-        if peek is not None and (text is None or not (may_enter(text) or may_be_orphan(text))):
+        if peek is not None and (text is None or not _candidate(path, text)):
             continue
         source = load(path)
         if source is not None:

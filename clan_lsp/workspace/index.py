@@ -11,6 +11,7 @@ Built from the model, so every way Nix writes these is understood; nothing is ev
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -75,6 +76,10 @@ class InstanceDecl:
 @dataclass
 class KnownMachines:
     names: list[str]
+
+    @functools.cached_property
+    def fingerprint(self) -> int:
+        return hash(tuple(self.names))
 
 
 @dataclass
