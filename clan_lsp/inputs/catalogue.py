@@ -1,0 +1,80 @@
+"""The catalogue of clan-core's services shipped with clan-lsp: the fallback when no
+clan-core source is on this machine (no store path, no configured folder).
+
+Facts only: service names, their roles, each role's settings with type, default and
+description, whether the role's settings are all known. Generated from a clan-core
+checkout by scripts/gen_catalogue.py, with the same reader the live sources use, and
+dated with that checkout's commit date.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from ..model.interface import role_names, role_options
+
+FILE = "clan_core_services.json"
+FORMAT = 1
+_cache: dict[str, dict | None] = {}
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+def load() -> dict | None:
+    if "data" not in _cache:
+        try:
+            text = resources.files("clan_lsp.spec").joinpath("data", FILE).read_text(encoding="utf-8")
+            data = json.loads(text)
+            _cache["data"] = data if isinstance(data, dict) and data.get("format") == FORMAT else None
+        except (OSError, ValueError):
+            _cache["data"] = None
+    return _cache["data"]
+
+
+def provenance(data: dict | None) -> str:
+    return f"catalogue of {(data or {}).get('date') or 'unknown date'}"
+
+
+def _option(option) -> dict:
+    record: dict = {"name": option.name}
+    if option.type_text is not None:
+        record["type"] = option.type_text
+    if option.default_text is not None:
+        record["default"] = option.default_text
+    if option.description:
+        record["description"] = option.description
+    if option.children:
+        record["children"] = [_option(c) for c in option.children]
+    return record
+
+
+def build(source, date: str, commit: str | None = None) -> dict:
+    """The catalogue of what an InputSource (a clan-core checkout) registers."""
+    from ..model.interface import closed_interface
+
+    services: dict[str, dict] = {}
+    deprecated = source.deprecated()
+    for name in sorted(source.module_names()):
+        if name in deprecated or name.startswith("@"):
+            continue
+        module = source.module(name)
+        if module is None:
+            continue
+        manifest = module.values("manifest", "name")
+        label = getattr(manifest[0], "text", None) if manifest else None
+        roles = {}
+        for role, _, _ in sorted(role_names(module)):
+            roles[role] = {"closed": closed_interface(module, role), "options": [_option(o) for o in role_options(module, role)]}
+        services[name] = {"label": label or name, "roles": roles}
+    return {
+        "format": FORMAT,
+        "source": "clan-core",
+        "commit": commit,
+        "date": date,
+        "generator": "scripts/gen_catalogue.py",
+        "deprecated": sorted(n for n in deprecated if not n.startswith("@")),
+        "services": services,
+    }
