@@ -1,0 +1,5 @@
+{
+  outputs = _: {
+    clan.modules.motd = ./motd.nix;
+  };
+}

@@ -1,0 +1,6 @@
+{ lib, ... }:
+{
+  clan.modules.greeter = lib.modules.importApply ./default.nix { };
+  clan.deprecatedModules = [ "old-greeter" ];
+  clan.modules.old-greeter = ./old.nix;
+}

@@ -1,0 +1,1 @@
+throw "old-greeter moved: use greeter"
