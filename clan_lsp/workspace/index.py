@@ -12,11 +12,9 @@ Built from the model, so every way Nix writes these is understood; nothing is ev
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterator
 
 from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
@@ -399,19 +397,11 @@ def _flake_inputs(files, path: str) -> list[str] | None:
 
 
 def clan_core_date(lock_path: str) -> str | None:
-    """The date of the clan-core a flake.lock pins (its lastModified), as YYYY-MM-DD."""
-    try:
-        with open(lock_path, encoding="utf-8") as handle:
-            lock = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    for name, node in (lock.get("nodes") or {}).items():
-        original = node.get("original") or {}
-        locked = node.get("locked") or {}
-        names = [name, str(original.get("repo", "")), str(original.get("url", "")), str(locked.get("url", ""))]
-        if not any(n == "clan-core" or n.endswith("/clan-core") or "clan-core" in n.split("/")[-1] for n in names):
-            continue
-        modified = locked.get("lastModified")
-        if isinstance(modified, int):
-            return datetime.fromtimestamp(modified, tz=timezone.utc).strftime("%Y-%m-%d")
-    return None
+    """The date of the clan-core a flake.lock pins (its lastModified), as YYYY-MM-DD.
+
+    The same lock entry clan_lsp.inputs reads clan-core's services from."""
+    from ..inputs.lock import read_lock
+
+    lock = read_lock(lock_path)
+    core = lock.clan_core() if lock is not None else None
+    return core.date if core is not None else None
