@@ -185,8 +185,15 @@ class InputService:
     module: ServiceModule | None = None  # read from the input's source
     entry: dict | None = None  # the catalogue's record
     registered_in: tuple[str, int, int] | None = None  # where the input registers it
+    _options: dict = field(default_factory=dict, repr=False)  # role -> options, read once
 
     def options(self, role: str) -> list:
+        if role in self._options:
+            return self._options[role]
+        self._options[role] = self._read_options(role)
+        return self._options[role]
+
+    def _read_options(self, role: str) -> list:
         if self.module is not None:
             return role_options(self.module, role)
         record = ((self.entry or {}).get("roles") or {}).get(role) or {}
@@ -256,19 +263,10 @@ def resolve_input_service(workspace_root: str, input_name: str | None, module_na
     settings = settings or DEFAULT_SETTINGS
     source = locate_input(workspace_root, input_name, settings)
     if source is not None:
-        registration = source.registrations().get(module_name)
-        if registration is None or module_name in source.deprecated():
-            return None
-        module = source.module(module_name)
-        where = None
-        if registration.key_node is not None and registration.source.path:
-            where = (registration.source.path, registration.key_node.start_byte, registration.key_node.end_byte)
-        if module is None:
-            return InputService(input_name, module_name, module_name, source.provenance, None, registered_in=where)
-        roles = known_roles(module)
-        manifest = module.values("manifest", "name")
-        label = getattr(manifest[0], "text", None) if manifest else None
-        return InputService(input_name, module_name, label or module_name, source.provenance, roles, module, registered_in=where)
+        key = (input_name, module_name)
+        if key not in source._services:  # modelled once per source
+            source._services[key] = _service_from(source, input_name, module_name)
+        return source._services[key]
     if settings.use_catalogue and _is_clan_core(workspace_root, input_name):
         data = catalogue.load()
         entry = (data or {}).get("services", {}).get(module_name)
@@ -276,6 +274,22 @@ def resolve_input_service(workspace_root: str, input_name: str | None, module_na
             return None
         return InputService(input_name, module_name, entry.get("label") or module_name, catalogue.provenance(data), tuple(entry.get("roles", {})), entry=entry)
     return None
+
+
+def _service_from(source: InputSource, input_name: str | None, module_name: str) -> InputService | None:
+    registration = source.registrations().get(module_name)
+    if registration is None or module_name in source.deprecated():
+        return None
+    module = source.module(module_name)
+    where = None
+    if registration.key_node is not None and registration.source.path:
+        where = (registration.source.path, registration.key_node.start_byte, registration.key_node.end_byte)
+    if module is None:
+        return InputService(input_name, module_name, module_name, source.provenance, None, registered_in=where)
+    roles = known_roles(module)
+    manifest = module.values("manifest", "name")
+    label = getattr(manifest[0], "text", None) if manifest else None
+    return InputService(input_name, module_name, label or module_name, source.provenance, roles, module, registered_in=where)
 
 
 def input_interfaces(workspace_root: str, input_names: Iterable[str], settings: InputSettings | None = None) -> dict:

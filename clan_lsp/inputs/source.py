@@ -23,6 +23,7 @@ from ..syntax import Node
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_FLAKE_MODULES = 400  # flake-parts modules followed from flake.nix
 _REGISTRY_TRAILS = (("clan",), ("flake", "clan"))
+_FLAKE_MODULE_HINTS = (b"imports", b"modules", b"exportInterfaces")
 
 
 @dataclass
@@ -48,12 +49,17 @@ class InputSource:
 
     # -- reading files, never outside the root
 
-    def contains(self, path: str) -> bool:
-        real = os.path.realpath(path)
-        root = os.path.realpath(self.root)
-        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+    def __post_init__(self) -> None:
+        self._real_root = os.path.realpath(self.root)
+        self._services: dict = {}  # registered name -> what resolve made of it (InputService)
 
-    def load(self, path: str) -> SourceFile | None:
+    def contains(self, path: str) -> bool:
+        """Inside the input's folder, after symlinks: nothing outside it is ever read."""
+        real = os.path.realpath(path)
+        return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
+
+    def load(self, path: str, wanted: tuple[bytes, ...] = ()) -> SourceFile | None:
+        """The parsed file; with `wanted`, None without parsing when its bytes hold none of them."""
         if path in self._files:
             return self._files[path]
         source = None
@@ -61,7 +67,10 @@ class InputSource:
             try:
                 if os.path.getsize(path) <= MAX_FILE_BYTES:
                     with open(path, "rb") as handle:
-                        source = load_source(handle.read(), path)
+                        text = handle.read()
+                    if wanted and not any(w in text for w in wanted):
+                        return None  # not cached: another question may want it whole
+                    source = load_source(text, path)
             except OSError:
                 source = None
         self._files[path] = source
@@ -122,7 +131,7 @@ class InputSource:
             if path in seen:
                 continue
             seen.add(path)
-            source = self.load(path)
+            source = self.load(path, _FLAKE_MODULE_HINTS)  # a file mentioning none of these adds nothing
             if source is None:
                 continue
             for module in _flake_parts_modules(source.value, top=path.endswith("flake.nix") and len(seen) == 1):
