@@ -274,6 +274,10 @@ EDITS = [
      "settings.port", "error[unknown-setting]", ["sshd.roles.server.settings.port"]),
     ("wrong literal type, other input", "settings.keep = 7;", 'settings.keep = "seven";',
      "settings.keep", "error[unknown-setting]", ["backups.roles.client.tags.all.settings.keep"]),
+    ("unknown nested key", "settings.certificate.enable = false;", "settings.certificate.enabled = false;",
+     "certificate.enabled", "error[unknown-setting]", ["`sshd.roles.server.settings.certificate.enabled` does not exist", "Did you mean `enable`"]),
+    ("wrong nested literal type", "settings.certificate.enable = false;", 'settings.certificate.enable = "no";',
+     "certificate.enable", "error[unknown-setting]", ["sshd.roles.server.settings.certificate.enable"]),
     ("unknown role of clan-core's service", "roles.evening.tags.all = { };", "roles.evenin.tags.all = { };",
      "roles.evenin", "error[unknown-role]", ["'clan-core/greeter' only defines roles", "`evening`"]),
     ("unknown role of an input's service", "roles.collector.machines.alpha = { };", "roles.collect.machines.alpha = { };",
@@ -332,6 +336,30 @@ def test_catalogue_answers_for_clan_core_without_a_store(tmp_path, monkeypatch) 
         (_line_of(folder, '"greeter"'), "warning[module-not-found]"),
     ]
     assert "authorizedKeys" in found[0][2]
+
+
+# clan's own words for the real sshd (the oracle, clan-core d7c35d91, service.nix):
+#   The option `probe.instances.i1.roles.server.machines.m1.settings.authorizedKey' does not exist. [...]
+#   Did you mean `...settings.authorizedKeys', `...settings.hostKeys' or `...settings.certificate'?
+#   The option `probe.instances.i1.roles.server.machines.m1.settings.certificate.searchDomain' does not exist. [...]
+#   Did you mean `...settings.certificate.searchDomains' or `...settings.certificate.enable'?
+ORACLE_SSHD = [
+    ("roles.server.settings.authorizedKey = { };", "authorizedKey", "Did you mean `authorizedKeys`"),
+    ("roles.server.settings.certificate.searchDomain = [ ];", "certificate.searchDomain", "Did you mean `searchDomains`"),
+]
+
+
+@pytest.mark.parametrize("line, key, suggestion", ORACLE_SSHD, ids=[o[1] for o in ORACLE_SSHD])
+def test_catalogue_mirrors_clan_on_the_real_sshd(tmp_path, monkeypatch, line: str, key: str, suggestion: str) -> None:
+    monkeypatch.setenv("NIX_STORE_DIR", str(tmp_path / "empty-store"))
+    (tmp_path / "flake.nix").write_text((FIXTURE / "clan" / "flake.nix").read_text())
+    (tmp_path / "clan.nix").write_text(
+        "{\n  inventory.machines.m1 = { };\n  inventory.instances.i1 = {\n    module.name = \"sshd\";\n"
+        f"    roles.server.machines.m1 = {{ }};\n    {line}\n  }};\n}}\n"
+    )
+    found = _findings(tmp_path)
+    assert [(line_number, code) for line_number, code, _ in found] == [(6, "error[unknown-setting]")]
+    assert f"The option `i1.roles.server.settings.{key}` does not exist" in found[0][2] and suggestion in found[0][2]
 
 
 def test_catalogue_can_be_turned_off(tmp_path, monkeypatch) -> None:

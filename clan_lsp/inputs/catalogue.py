@@ -38,7 +38,9 @@ def provenance(data: dict | None) -> str:
     return f"catalogue of {(data or {}).get('date') or 'unknown date'}"
 
 
-def _option(option) -> dict:
+def _option(option, module=None, role: str = "", path: tuple[str, ...] = ()) -> dict:
+    from .resolve import nested_options_open
+
     record: dict = {"name": option.name}
     if option.type_text is not None:
         record["type"] = option.type_text
@@ -47,7 +49,10 @@ def _option(option) -> dict:
     if option.description:
         record["description"] = option.description
     if option.children:
-        record["children"] = [_option(c) for c in option.children]
+        here = path + (option.name,)
+        record["children"] = [_option(c, module, role, here) for c in option.children]
+        if module is not None and nested_options_open(module, role, here):
+            record["open"] = True
     return record
 
 
@@ -67,7 +72,7 @@ def build(source, date: str, commit: str | None = None) -> dict:
         label = getattr(manifest[0], "text", None) if manifest else None
         roles = {}
         for role, _, _ in sorted(role_names(module)):
-            roles[role] = {"closed": closed_interface(module, role), "options": [_option(o) for o in role_options(module, role)]}
+            roles[role] = {"closed": closed_interface(module, role), "options": [_option(o, module, role) for o in role_options(module, role)]}
         services[name] = {"label": label or name, "roles": roles}
     return {
         "format": FORMAT,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from ..model import AttrSet, ServiceModule, SourceFile
-from ..model.interface import closed_interface, role_names, role_options
+from ..model.interface import closed_interface, interface_body, role_names, role_options
 from ..syntax import Node
 from . import catalogue
 from .lock import FlakeLock, LockedInput, read_lock
@@ -162,6 +162,7 @@ class CatalogueOption:
     default_text: str | None = None
     description: str | None = None
     children: list["CatalogueOption"] = field(default_factory=list)
+    open: bool = False  # the nested options may hold more than `children`
     key_node: Node | None = None
     source: SourceFile | None = None
 
@@ -169,7 +170,7 @@ class CatalogueOption:
 def _catalogue_option(entry: dict) -> CatalogueOption:
     return CatalogueOption(
         entry.get("name", ""), entry.get("type"), entry.get("default"), entry.get("description"),
-        [_catalogue_option(c) for c in entry.get("children", [])],
+        [_catalogue_option(c) for c in entry.get("children", [])], bool(entry.get("open")),
     )
 
 
@@ -206,6 +207,19 @@ class InputService:
         record = ((self.entry or {}).get("roles") or {}).get(role)
         return bool(record and record.get("closed"))
 
+    def nested_open(self, role: str, path: tuple[str, ...]) -> bool:
+        if self.module is not None:
+            return nested_options_open(self.module, role, path)
+        options = self.options(role)
+        for name in path:
+            option = next((o for o in options if o.name == name), None)
+            if option is None:
+                return True
+            if option.open:
+                return True
+            options = option.children
+        return False
+
     def role_location(self, role: str) -> tuple[str, int, int] | None:
         if self.module is None:
             return None
@@ -220,6 +234,19 @@ class InputService:
             start = self.module.body.node.start_byte
             return self.module.source.path, start, start + 1
         return self.registered_in
+
+
+def nested_options_open(module: ServiceModule, role: str, path: tuple[str, ...]) -> bool:
+    """Whether the options nested under `path` (`options.certificate = { ... }`) may hold more
+    than the names written statically (a dynamic key, or a part defining them otherwise)."""
+    for part in module.parts():
+        roles = part.effective().get("roles")
+        body = interface_body(roles.get(role)) if isinstance(roles, AttrSet) else None
+        options = body.get("options") if body is not None else None
+        nested = options.path(*path) if isinstance(options, AttrSet) else None
+        if nested is not None and (not isinstance(nested, AttrSet) or nested.dynamic):
+            return True
+    return False
 
 
 def known_roles(module: ServiceModule) -> tuple[str, ...] | None:

@@ -13,6 +13,7 @@
         admin = "ssh-ed25519 AAAA admin";
       };
       roles.server.settings.port = 2222;
+      roles.server.settings.certificate.enable = false;
       roles.server.machines.alpha.settings.generateRootKey = true;
       roles.client.machines.beta = { };
     };

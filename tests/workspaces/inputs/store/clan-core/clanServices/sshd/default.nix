@@ -16,6 +16,13 @@
           description = "SSH public keys allowed to log in as root.";
         };
         options.generateRootKey = lib.mkEnableOption "a root SSH key pair";
+        options.certificate = {
+          enable = lib.mkOption {
+            type = lib.types.bool;
+            default = true;
+            description = "Sign the host key.";
+          };
+        };
         options.port = lib.mkOption {
           type = lib.types.port;
           default = 22;
