@@ -508,3 +508,26 @@ def test_real_clan_core_templates_and_tests_have_no_false_finding(tmp_path, monk
         assert run_inventory_rules(index) == [], folder
         engaged += sum(1 for i in index.instances if (r := resolve_instance(index, i)) is not None and r.service is not None)
     assert engaged > 10  # the checks did look at clan-core's services
+
+
+@pytest.mark.parametrize("written, summary", [
+    ("attrsOf ( submodule ( { name, ... }: { options.x = lib.mkOption { }; } ) )", "attrsOf (submodule)"),
+    ("submodule { options = { tcp = 1; }; }", "submodule"),
+    ("listOf (submodule)", "listOf (submodule)"),
+    ('either (enum [ "all" "nixos" ]) (listOf str)', 'either (enum [ "all" "nixos" ]) (listOf str)'),
+])
+def test_catalogue_keeps_types_not_module_code(written: str, summary: str) -> None:
+    assert catalogue.type_summary(written) == summary
+
+
+def test_flake_in_a_subfolder_of_a_locked_source(tmp_path, monkeypatch) -> None:
+    ws = _copy(tmp_path)
+    lock_path = ws / "clan" / "flake.lock"
+    data = json.loads(lock_path.read_text())
+    data["nodes"]["my-org"]["locked"]["dir"] = "modules"
+    lock_path.write_text(json.dumps(data))
+    store = tmp_path / "nix" / "store"
+    monkeypatch.setenv("NIX_STORE_DIR", str(store))
+    target = Path(source_store_path(data["nodes"]["my-org"]["locked"]["narHash"], str(store)))
+    shutil.copytree(ws / "store" / "my-org", target / "modules")
+    assert sorted(inputs.provided_modules(str(ws / "clan"), "my-org").names) == ["backup", "metrics"]

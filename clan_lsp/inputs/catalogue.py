@@ -38,12 +38,39 @@ def provenance(data: dict | None) -> str:
     return f"catalogue of {(data or {}).get('date') or 'unknown date'}"
 
 
+def type_summary(text: str) -> str:
+    """`attrsOf ( submodule ( { name, ... }: { options = ...; } ) )` -> `attrsOf (submodule)`:
+    the catalogue keeps the type's shape, never the module code written inside it."""
+    out, position = [], 0
+    while position < len(text):
+        found = text.find("submodule", position)
+        if found < 0:
+            out.append(text[position:])
+            break
+        out.append(text[position : found + len("submodule")])
+        position = found + len("submodule")
+        rest = text[position:].lstrip()
+        if rest[:1] in ("(", "{"):
+            start = len(text) - len(rest)
+            depth, index = 0, start
+            while index < len(text):
+                if text[index] in "({[":
+                    depth += 1
+                elif text[index] in ")}]":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                index += 1
+            position = index + 1
+    return " ".join("".join(out).replace("( ", "(").replace(" )", ")").split())
+
+
 def _option(option, module=None, role: str = "", path: tuple[str, ...] = ()) -> dict:
     from .resolve import nested_options_open
 
     record: dict = {"name": option.name}
     if option.type_text is not None:
-        record["type"] = option.type_text
+        record["type"] = type_summary(option.type_text)
     if option.default_text is not None:
         record["default"] = option.default_text
     if option.description:
@@ -80,6 +107,7 @@ def build(source, date: str, commit: str | None = None) -> dict:
         "commit": commit,
         "date": date,
         "generator": "scripts/gen_catalogue.py",
+        "notice": "Facts read from clan-core (MIT License, Copyright 2023-2025 Clan contributors): names, roles, setting types and defaults; descriptions quoted from its option documentation.",
         "deprecated": sorted(n for n in deprecated if not n.startswith("@")),
         "services": services,
     }
