@@ -531,3 +531,16 @@ def test_flake_in_a_subfolder_of_a_locked_source(tmp_path, monkeypatch) -> None:
     target = Path(source_store_path(data["nodes"]["my-org"]["locked"]["narHash"], str(store)))
     shutil.copytree(ws / "store" / "my-org", target / "modules")
     assert sorted(inputs.provided_modules(str(ws / "clan"), "my-org").names) == ["backup", "metrics"]
+
+
+def test_through_the_analysis_facade(clan) -> None:
+    """What the server and `clan-lsp check` ask: findings and hover by path and offset."""
+    from clan_lsp.analysis import Analysis
+
+    folder, paths = clan
+    _edit(folder, "settings.keep = 7;", "settings.kept = 7;")
+    analysis = Analysis(roots=[str(folder)])
+    path = str(folder / "clan.nix")
+    assert [f.code for f in analysis.diagnostics(path)] == ["unknown-setting"]
+    found = analysis.hover(path, _offset(folder, "settings.target", 10))
+    assert "The server machine to send backups to." in found.markdown and paths["my-org"] in found.markdown
