@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
+from .. import inputs
 from ..model import AttrSet, Null, ServiceModule, SourceFile, Str, Value
 from ..model.interface import closed_interface, role_names, role_options
 from ..spec import schema
@@ -126,7 +127,8 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
         _run(context, rules)
         return context.findings
     resolved = resolve_instance(index, instance)
-    module = resolved.module if resolved is not None else None
+    # INPUTS: an input's service stands in for the module (one object per source and name)
+    module = (resolved.module or resolved.service) if resolved is not None else None
     text = instance.source.text[node.start_byte : node.end_byte]
     machines = instance.machines.fingerprint if instance.machines is not None else None
     key = (instance.source.path, instance.name, text, machines, clan)
@@ -163,11 +165,54 @@ class Resolved:
     module: ServiceModule | None = None  # a module of this workspace
     roles: tuple[str, ...] | None = None  # role names, when known
     label: str = ""
+    service: "inputs.InputService | None" = None  # INPUTS: a service of clan-core or another flake input
 
     @property
     def service_id(self) -> str:
         """How clan names the service's evaluation in option paths: `<input>-<module.name>`."""
         return f"{self.input or '<clan-core>'}-{self.name}"
+
+
+# ---- INPUTS seam (clan_lsp/inputs): where the workspace's flake.lock is, and the `inputs` setting.
+# The semantic layer can re-point these helpers; nothing else here knows where inputs come from.
+
+
+def workspace_root(index: WorkspaceIndex) -> str | None:
+    """The root whose flake.lock pins the inputs (the first with a flake.lock, else a flake.nix)."""
+    import os
+
+    for marker in ("flake.lock", "flake.nix"):
+        for root in index.roots:
+            if os.path.isfile(os.path.join(root, marker)):
+                return root
+    return index.roots[0] if index.roots else None
+
+
+def input_settings(index: WorkspaceIndex) -> "inputs.InputSettings":
+    """Configured folders per input: `index.input_settings`, set by whoever builds the index."""
+    return inputs.settings_from(getattr(index, "input_settings", None))
+
+
+def input_service(index: WorkspaceIndex, input_name: str | None, name: str) -> "inputs.InputService | None":
+    root = workspace_root(index)
+    return inputs.resolve_input_service(root, input_name, name, input_settings(index)) if root else None
+
+
+def provided_modules(index: WorkspaceIndex, input_name: str | None) -> "inputs.ProvidedModules | None":
+    root = workspace_root(index)
+    return inputs.provided_modules(root, input_name, input_settings(index)) if root else None
+
+
+# ---- end of the INPUTS seam
+
+
+def role_settings(resolved: Resolved, role: str) -> tuple[list, bool]:
+    """(the role's setting options, whether they are all known) from the workspace's module or an input's."""
+    if resolved.module is not None:
+        return role_options(resolved.module, role), closed_interface(resolved.module, role)
+    if resolved.service is not None:
+        return resolved.service.options(role), resolved.service.closed(role)
+    return [], False
 
 
 def _text(value: Value | None) -> str | None:
@@ -202,10 +247,12 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
         if core in schema.CLAN_CORE_SERVICES:  # clan-core's test clans alias its services
             resolved.roles = schema.CLAN_CORE_SERVICES[core]
             resolved.label = core
+            _use_service(resolved, input_service(index, None, core))  # INPUTS
         return resolved
     if module_input is None and name in schema.CLAN_CORE_SERVICES:
         resolved.roles = schema.CLAN_CORE_SERVICES[name]
         resolved.label = name
+    _use_service(resolved, input_service(index, module_input, name))  # INPUTS
     return resolved
 
 
@@ -220,6 +267,15 @@ def _module_roles(module: ServiceModule) -> tuple[tuple[str, ...] | None, str | 
         manifest = module.values("manifest", "name")
         module.facts["roles"] = (roles, _text(manifest[0]) if manifest else None)
     return module.facts["roles"]
+
+
+def _use_service(resolved: Resolved, service: "inputs.InputService | None") -> None:
+    if service is None:
+        return
+    resolved.service = service
+    resolved.label = service.label
+    if service.roles is not None:
+        resolved.roles = service.roles
 
 
 def resolved_instances(index: WorkspaceIndex) -> list[tuple[InstanceDecl, AttrSet | None, Resolved | None]]:
@@ -240,13 +296,27 @@ def resolved_instances(index: WorkspaceIndex) -> list[tuple[InstanceDecl, AttrSe
 @inventory_rule("module-not-found", WARNING, "E29", "An instance's module cannot be found (clan's words; a warning, as the whole flake is not visible)")
 def module_not_found(ctx: InventoryContext) -> None:
     for instance, _roles, resolved in resolved_instances(ctx.index):
-        if resolved is None or resolved.roles is not None or resolved.module is not None:
+        if resolved is None or resolved.roles is not None or resolved.module is not None or resolved.service is not None:
             continue
         if resolved.input is None:
             clan_message = None
-            if resolved.name in schema.CLAN_CORE_DEPRECATED:
+            provided = provided_modules(ctx.index, None)  # INPUTS: clan-core as the clan pins it
+            if resolved.name in schema.CLAN_CORE_DEPRECATED or (provided is not None and resolved.name in provided.deprecated):
                 # its own throw text is the migration note of that service
                 message = f'clan-core\'s "{resolved.name}" service is a deprecated stub: it only throws migration instructions'
+            elif provided is not None and not provided.from_catalogue:
+                # Read from the very clan-core the clan uses: a missing name is missing.
+                live = _live(provided)
+                ctx.report(
+                    instance.source,
+                    resolved.name_node,
+                    f'clan-core ({provided.provenance}) has no service "{resolved.name}"'
+                    + (did_you_mean(resolved.name, live, quote='"') or '; set `module.input = "self"` if the module is your own'),
+                    severity=ERROR,
+                    fixes=_name_fixes(resolved, live),
+                    clan_message=f"clan-core doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
+                )
+                continue
             else:
                 close = did_you_mean(resolved.name, schema.CLAN_CORE_SERVICES, quote='"')
                 message = (
@@ -279,6 +349,19 @@ def module_not_found(ctx: InventoryContext) -> None:
                     "Choose one of the following inputs:" + "".join(f"\n- {name}" for name in inputs),
                     fixes=rename_fixes(node, resolved.input, inputs, quote=True) if node is not None and node.type == "string_expression" else (),
                 )
+                continue
+            provided = provided_modules(ctx.index, resolved.input)  # INPUTS: the input's own clan.modules
+            if provided is not None and resolved.name not in provided.names:
+                live = _live(provided)
+                ctx.report(
+                    instance.source,
+                    resolved.name_node,
+                    f'Flake input "{resolved.input}" ({provided.provenance}) has no service "{resolved.name}"'
+                    + did_you_mean(resolved.name, live, quote='"'),
+                    severity=ERROR if not provided.from_catalogue else WARNING,
+                    fixes=_name_fixes(resolved, live),
+                    clan_message=f"flake input '{resolved.input}' doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
+                )
         elif resolved.input == "self" and not resolved.name.startswith("@clan/"):
             # The workspace shows its clan.modules: a name in none of them is really missing.
             # (`@clan/...` names are added by clan-core's own test harness, out of sight.)
@@ -305,6 +388,18 @@ _MODULE_HINTS = (
     'Set `module.input = "self"` if the module is defined in your own flake.\n'
     'Set `module.input = "<flake-input>" if the module is defined by a flake input called `<flake-input>`.'
 )
+
+
+def _live(provided: "inputs.ProvidedModules") -> list[str]:
+    """Names worth suggesting: not deprecated stubs."""
+    return [n for n in provided.names if n not in provided.deprecated]
+
+
+def _name_fixes(resolved: Resolved, names) -> tuple:
+    node = resolved.name_node
+    if node is None or node.type != "string_expression":
+        return ()
+    return tuple(rename_fixes(node, resolved.name, names, quote=True))
 
 
 @inventory_rule("unknown-role", ERROR, "E2", "An instance uses a role its module does not define")
@@ -439,17 +534,17 @@ def settings_sites(instance: InstanceDecl, roles: AttrSet) -> Iterable[tuple[str
 @inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")
 def unknown_setting(ctx: InventoryContext) -> None:
     for instance, roles, resolved in resolved_instances(ctx.index):
-        if roles is None or resolved is None or resolved.module is None:
+        if roles is None or resolved is None or (resolved.module is None and resolved.service is None):
             continue
         for role, where, settings in settings_sites(instance, roles):
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
                 continue
-            options = {o.name: o for o in role_options(resolved.module, role)}
-            closed = closed_interface(resolved.module, role)
+            found, closed = role_settings(resolved, role)  # INPUTS: also an input's service
+            options = {o.name: o for o in found}
+            clan_where = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}"
             for name in settings.names():
                 key = settings.key_nodes(name)[0]
                 option = options.get(name)
-                clan_path = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}.{name}"
                 if option is None:
                     if closed:
                         close = did_you_mean(name, options)
@@ -459,18 +554,50 @@ def unknown_setting(ctx: InventoryContext) -> None:
                             f"Role `{role}` of \"{resolved.label}\" has no setting `{name}`"
                             + (close or f" (it declares {', '.join(f'`{o}`' for o in options) or 'none'})"),
                             fixes=rename_fixes(key, name, options),
-                            clan_message=option_does_not_exist(clan_path),
+                            clan_message=option_does_not_exist(f"{clan_where}.{name}"),
                         )
                     continue
-                value = settings.get(name)
-                if value is None or not option.type_text:
-                    continue
-                clan_prefix = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}."
-                for mismatch in mismatches(value, parse_type(option.type_text), name, clan_prefix):
-                    ctx.report(
-                        instance.source, mismatch.node, mismatch.message.replace("Wrong type for", "Wrong type for setting", 1),
-                        clan_message=mismatch.clan_message,
-                    )
+                _check_setting(ctx, instance, resolved, role, clan_where, (name,), option, settings.get(name), closed)
+
+
+def _check_setting(ctx: InventoryContext, instance: InstanceDecl, resolved: Resolved, role: str, clan_where: str, path: tuple[str, ...], option, value: Value | None, closed: bool) -> None:
+    """A literal's type; inside options nested as plain sets (`certificate.enable`), each key too."""
+    if value is None:
+        return
+    dotted = ".".join(path)
+    if option.type_text:
+        for mismatch in mismatches(value, parse_type(option.type_text), dotted, clan_where + "."):
+            ctx.report(
+                instance.source, mismatch.node, mismatch.message.replace("Wrong type for", "Wrong type for setting", 1),
+                clan_message=mismatch.clan_message,
+            )
+        return
+    if not option.children or not isinstance(value, AttrSet) or value.dynamic:
+        return
+    children = {c.name: c for c in option.children}
+    known = closed and not _nested_open(resolved, role, path)  # INPUTS: nested option sets
+    for name in value.names():
+        child = children.get(name)
+        key = value.key_nodes(name)[0]
+        if child is None:
+            if known:
+                close = did_you_mean(name, children)
+                ctx.report(
+                    instance.source,
+                    key,
+                    f"Setting `{dotted}` of role `{role}` of \"{resolved.label}\" has no `{name}`"
+                    + (close or f" (it declares {', '.join(f'`{c}`' for c in children)})"),
+                    fixes=rename_fixes(key, name, children),
+                    clan_message=option_does_not_exist(f"{clan_where}.{dotted}.{name}"),
+                )
+            continue
+        _check_setting(ctx, instance, resolved, role, clan_where, path + (name,), child, value.get(name), closed)
+
+
+def _nested_open(resolved: Resolved, role: str, path: tuple[str, ...]) -> bool:
+    if resolved.module is not None:
+        return inputs.resolve.nested_options_open(resolved.module, role, path)
+    return resolved.service.nested_open(role, path) if resolved.service is not None else True
 
 
 def _nix_literal(literal: tuple) -> str:

@@ -70,20 +70,97 @@ def _keys(index, source: SourceFile, request, path: list[str]) -> list[Completio
         return [request.item(t, VARIABLE, "tag", "A machine tag.") for t in c.tags(index)]
     if c.is_settings(path):
         _declared, resolved = c.resolved(index, source, instance_name, request.offset)
-        if resolved is None or resolved.module is None:
+        if resolved is None or (resolved.module is None and resolved.service is None):
             return []
-        from ..model.interface import role_options
+        from ..checks.inventory import role_settings
 
+        options, _ = role_settings(resolved, role)  # INPUTS: also a service of clan-core or another input
+        origin = _origin(resolved)
         return [
-            request.item(o.name, FIELD, o.type_text or "", o.description or "", f"{o.name} = $1;", snippet=True)
-            for o in role_options(resolved.module, role)
+            request.item(o.name, FIELD, o.type_text or "", docs.role_option(role, o) + origin, f"{o.name} = $1;", snippet=True)
+            for o in options
         ]
     return []
+
+
+# ---- INPUTS: services of clan-core and other flake inputs (clan_lsp.inputs)
+
+
+def _origin(resolved) -> str:
+    """Which source answered, for hover and completion documentation."""
+    return f"\n\n_Source: {resolved.service.provenance}_" if resolved is not None and resolved.service is not None else ""
+
+
+def _module_names(index, source: SourceFile, request, instance_name: str) -> list[Completion] | None:
+    """Module names the instance's input provides; None to fall back to the static list."""
+    from ..checks.inventory import provided_modules
+
+    _declared, resolved = c.resolved(index, source, instance_name, request.offset)
+    if resolved is None or resolved.input == "self":
+        return None
+    provided = provided_modules(index, resolved.input)
+    if provided is None:
+        return None if resolved.input is None else []
+    owner = "clan-core" if resolved.input is None else f"input {resolved.input}"
+    return [
+        request.item(n, MODULE, f"service of {owner}", f"_Source: {provided.provenance}_")
+        for n in provided.names
+        if n not in provided.deprecated
+    ]
+
+
+def _service_hover(index, source: SourceFile, path: list[str]) -> str | None:
+    """Hover on an instance's module name, a role or a setting of an input's service."""
+    if len(path) < 4 or path[:2] != ["inventory", "instances"]:
+        return None
+    _declared, resolved = c.resolved(index, source, path[2])
+    service = resolved.service if resolved is not None else None
+    if service is None or resolved.module is not None:
+        return None
+    origin = _origin(resolved)
+    if path[3:] == ["module", "name"]:
+        owner = "clan-core" if service.input is None else f"input `{service.input}`"
+        roles = ", ".join(f"`{r}`" for r in service.roles or ()) or "unknown"
+        return f"**service `{service.name}`** of {owner} (`{service.label}`)\n\nRoles: {roles}{origin}"
+    found = c.role_at(path)
+    if found is not None and len(path) == 5:
+        described = service.module.values("roles", found[1], "description") if service.module is not None else []
+        text = getattr(described[0], "text", None) if described else None
+        return f"**role `{found[1]}`** of `{service.label}`" + (f"\n\n{text}" if text else "") + origin
+    if found is not None and c.is_settings(path[:-1]):
+        option = next((o for o in service.options(found[1]) if o.name == path[-1]), None)
+        return docs.role_option(found[1], option) + origin if option is not None else None
+    return None
+
+
+def _service_definition(index, source: SourceFile, path: list[str]) -> list[Location] | None:
+    """Into the input's source: the module, a role, a setting; None when no input service answers."""
+    if len(path) < 4 or path[:2] != ["inventory", "instances"]:
+        return None
+    _declared, resolved = c.resolved(index, source, path[2])
+    service = resolved.service if resolved is not None else None
+    if service is None or resolved.module is not None:
+        return None
+    where = None
+    found = c.role_at(path)
+    if path[3:] == ["module", "name"]:
+        where = service.location()
+    elif found is not None and len(path) == 5:
+        where = service.role_location(found[1])
+    elif found is not None and c.is_settings(path[:-1]):
+        option = next((o for o in service.options(found[1]) if o.name == path[-1]), None)
+        key = getattr(option, "key_node", None)
+        if key is not None and option.source is not None:
+            where = (option.source.path, key.start_byte, key.end_byte)
+    return [Location(*where)] if where else []
 
 
 def _values(index, source: SourceFile, request, path: list[str]) -> list[Completion]:
     """Strings: module names and inputs, tags, machine classes."""
     if len(path) == 5 and path[:2] == ["inventory", "instances"] and path[3:] == ["module", "name"]:
+        per_input = _module_names(index, source, request, path[2])  # INPUTS: names per input
+        if per_input is not None:
+            return per_input
         names = list(index.modules) + list(schema.CLAN_CORE_SERVICES)
         return [
             request.item(n, MODULE, "this clan's modules" if n in index.modules else "clan-core service", "")
@@ -134,6 +211,11 @@ def _string_path(index, source: SourceFile, string: Node) -> list[str] | None:
 
 def clan_hover(index, source: SourceFile, offset: int) -> HoverInfo | None:
     node = node_at(source, offset, prefer_right=True)
+    if node.type in ("string_fragment", "string_expression"):  # INPUTS: a module name of an input
+        string = node if node.type == "string_expression" else node.parent
+        path = _string_path(index, source, string) if string is not None else None
+        markdown = _service_hover(index, source, path) if path is not None else None
+        return HoverInfo(markdown, string.start_byte, string.end_byte) if markdown else None
     if node.type != "identifier":
         node = node_at(source, offset)
     if node.type != "identifier":
@@ -141,10 +223,12 @@ def clan_hover(index, source: SourceFile, offset: int) -> HoverInfo | None:
     path = _key_path(index, source, node)
     if path is None:
         return None
-    markdown = None
+    markdown = _service_hover(index, source, path)  # INPUTS
     option = c.option_named(path)
     found = c.role_at(path)
-    if found is not None and len(path) == 5:
+    if markdown is not None:
+        pass
+    elif found is not None and len(path) == 5:
         _declared, resolved = c.resolved(index, source, found[0])
         if resolved is not None and resolved.module is not None:
             description = resolved.module.values("roles", found[1], "description")
@@ -173,6 +257,9 @@ def clan_definition(index, source: SourceFile, offset: int) -> list[Location] | 
         path = _string_path(index, source, string)
         if path is None:
             return None
+        into_input = _service_definition(index, source, path)  # INPUTS
+        if into_input is not None:
+            return into_input
         if len(path) == 5 and path[:2] == ["inventory", "instances"] and path[3:] == ["module", "name"]:
             registration = index.modules.get(source.text[string.start_byte + 1 : string.end_byte - 1].decode())
             if registration is None:
@@ -189,6 +276,9 @@ def clan_definition(index, source: SourceFile, offset: int) -> list[Location] | 
     found = c.role_at(path) if path is not None else None
     if found is None:
         return None
+    into_input = _service_definition(index, source, path)  # INPUTS
+    if into_input is not None:
+        return into_input
     _declared, resolved = c.resolved(index, source, found[0])
     if resolved is None or resolved.module is None:
         return []

@@ -59,11 +59,13 @@ def settings_from(raw) -> InputSettings:
 
 _LOCKS: dict[str, tuple[tuple[float, int], FlakeLock | None]] = {}
 _SOURCES: dict[tuple, InputSource] = {}
+_CATALOGUE_SERVICES: dict[tuple, "InputService"] = {}
 
 
 def clear_caches() -> None:
     _LOCKS.clear()
     _SOURCES.clear()
+    _CATALOGUE_SERVICES.clear()
     catalogue.clear_cache()
 
 
@@ -299,7 +301,12 @@ def resolve_input_service(workspace_root: str, input_name: str | None, module_na
         entry = (data or {}).get("services", {}).get(module_name)
         if entry is None:
             return None
-        return InputService(input_name, module_name, entry.get("label") or module_name, catalogue.provenance(data), tuple(entry.get("roles", {})), entry=entry)
+        key = ("catalogue", input_name, module_name)
+        if key not in _CATALOGUE_SERVICES:  # one object per name, like the sources' services
+            _CATALOGUE_SERVICES[key] = InputService(
+                input_name, module_name, entry.get("label") or module_name, catalogue.provenance(data), tuple(entry.get("roles", {})), entry=entry
+            )
+        return _CATALOGUE_SERVICES[key]
     return None
 
 
