@@ -102,11 +102,14 @@ def _module_names(index, source: SourceFile, request, instance_name: str) -> lis
     if provided is None:
         return None if resolved.input is None else []
     owner = "clan-core" if resolved.input is None else f"input {resolved.input}"
-    return [
+    items = [
         request.item(n, MODULE, f"service of {owner}", f"_Source: {provided.provenance}_")
         for n in provided.names
         if n not in provided.deprecated
     ]
+    if resolved.input is None:  # `module.input` may come next: this clan's own modules too
+        items += [request.item(n, MODULE, "this clan's modules", "") for n in index.modules if n not in provided.names]
+    return items
 
 
 def _service_hover(index, source: SourceFile, path: list[str]) -> str | None:
