@@ -313,7 +313,7 @@ def module_not_found(ctx: InventoryContext) -> None:
                     f'clan-core ({provided.provenance}) has no service "{resolved.name}"'
                     + (did_you_mean(resolved.name, live, quote='"') or '; set `module.input = "self"` if the module is your own'),
                     severity=ERROR,
-                    fixes=_name_fixes(resolved, live),
+                    fixes=_name_fixes(resolved.name_node, resolved.name, live),
                     clan_message=f"clan-core doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
                 )
                 continue
@@ -359,7 +359,7 @@ def module_not_found(ctx: InventoryContext) -> None:
                     f'Flake input "{resolved.input}" ({provided.provenance}) has no service "{resolved.name}"'
                     + did_you_mean(resolved.name, live, quote='"'),
                     severity=ERROR if not provided.from_catalogue else WARNING,
-                    fixes=_name_fixes(resolved, live),
+                    fixes=_name_fixes(resolved.name_node, resolved.name, live),
                     clan_message=f"flake input '{resolved.input}' doesn't provide clan-module with name '{resolved.name}'.\n" + _MODULE_HINTS,
                 )
         elif resolved.input == "self" and not resolved.name.startswith("@clan/"):
@@ -393,13 +393,6 @@ _MODULE_HINTS = (
 def _live(provided: "inputs.ProvidedModules") -> list[str]:
     """Names worth suggesting: not deprecated stubs."""
     return [n for n in provided.names if n not in provided.deprecated]
-
-
-def _name_fixes(resolved: Resolved, names) -> tuple:
-    node = resolved.name_node
-    if node is None or node.type != "string_expression":
-        return ()
-    return tuple(rename_fixes(node, resolved.name, names, quote=True))
 
 
 @inventory_rule("unknown-role", ERROR, "E2", "An instance uses a role its module does not define")
