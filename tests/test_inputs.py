@@ -328,6 +328,7 @@ def test_catalogue_answers_for_clan_core_without_a_store(tmp_path, monkeypatch) 
     service = inputs.resolve_input_service(str(folder), None, "sshd")
     data = catalogue.load()
     assert service.provenance == f"catalogue of {data['date']}" and service.module is None
+    assert inputs.resolve_input_service(str(folder), None, "sshd") is service  # one object: findings per instance are reused
     assert set(service.roles) == set(data["services"]["sshd"]["roles"])
     found = _findings(folder)
     # The real sshd has no `port`; the fake greeter is no clan-core service (a warning: versions differ);
