@@ -5,7 +5,7 @@
 
 The date and commit default to the checkout's HEAD (git); pass them for a checkout
 without .git. The output (clan_lsp/spec/data/clan_core_services.json by default) holds
-facts only: names, roles, settings with types, defaults and descriptions.
+facts only: names, roles, settings with types and defaults (no prose).
 """
 
 from __future__ import annotations

@@ -396,7 +396,7 @@ def test_catalogue_generator_reads_a_checkout(clan, tmp_path) -> None:
     assert (data["date"], data["commit"], data["deprecated"]) == ("2026-01-02", "abc", ["old-greeter"])
     assert sorted(data["services"]) == ["greeter", "sshd"]
     port = next(o for o in data["services"]["sshd"]["roles"]["server"]["options"] if o["name"] == "port")
-    assert port == {"name": "port", "type": "port", "default": "22", "description": "The port sshd listens on."}
+    assert port == {"name": "port", "type": "port", "default": "22"}  # no prose: clan-core's words stay there
 
 
 def test_settings_and_flags() -> None:

@@ -1,8 +1,8 @@
 """The catalogue of clan-core's services shipped with clan-lsp: the fallback when no
 clan-core source is on this machine (no store path, no configured folder).
 
-Facts only: service names, their roles, each role's settings with type, default and
-description, whether the role's settings are all known. Generated from a clan-core
+Facts only: service names, their roles, each role's settings with type and default (no
+prose), whether the role's settings are all known. Generated from a clan-core
 checkout by scripts/gen_catalogue.py, with the same reader the live sources use, and
 dated with that checkout's commit date.
 """
@@ -73,8 +73,7 @@ def _option(option, module=None, role: str = "", path: tuple[str, ...] = ()) -> 
         record["type"] = type_summary(option.type_text)
     if option.default_text is not None:
         record["default"] = option.default_text
-    if option.description:
-        record["description"] = option.description
+    # no description: clan-core's prose stays in clan-core (hover says where to read it)
     if option.children:
         here = path + (option.name,)
         record["children"] = [_option(c, module, role, here) for c in option.children]
@@ -107,7 +106,7 @@ def build(source, date: str, commit: str | None = None) -> dict:
         "commit": commit,
         "date": date,
         "generator": "scripts/gen_catalogue.py",
-        "notice": "Facts read from clan-core (MIT License, Copyright 2023-2025 Clan contributors): names, roles, setting types and defaults; descriptions quoted from its option documentation.",
+        "notice": "Facts read from clan-core: names, roles, setting types and defaults; no prose.",
         "deprecated": sorted(n for n in deprecated if not n.startswith("@")),
         "services": services,
     }
