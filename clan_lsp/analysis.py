@@ -229,6 +229,7 @@ class Analysis:
         # alike to share one parse of it
         self.workspace_roots = list(roots or [])
         self.clan_date = clan_date  # a user's setting wins over flake.lock
+        self.input_folders: dict[str, str] = {}  # flake input name -> a folder that wins over the lock
         self._index = None
         self._index_dirty = True
         self._services: dict[str, list[ServiceModule]] = {}
@@ -243,6 +244,12 @@ class Analysis:
         self.workspace_roots = [os.path.abspath(r) for r in roots if r]
         self.files.roots = list(self.workspace_roots)
         self.invalidate()
+
+    def set_input_folders(self, folders: dict[str, str]) -> None:
+        if folders != self.input_folders:
+            self.input_folders = dict(folders)
+            self._instance_findings.clear()
+            self.invalidate()
 
     def invalidate(self) -> None:
         """Something on disk changed: forget everything derived."""
@@ -289,6 +296,7 @@ class Analysis:
             paths = self._index.paths if self._index is not None and not self._walk_again else None
             built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache, paths)
             built.instance_findings = self._instance_findings
+            built.input_settings = self.input_folders
             self._walk_again = False
             last = self._index
             if last is not None and any(p in last.indexed and p not in built.indexed for p in self._broken):

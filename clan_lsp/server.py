@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from lsprotocol import types as lsp
@@ -74,6 +74,7 @@ class Settings:
     disabled_codes: frozenset[str] = frozenset()
     max_diagnostics: int = 200
     clan_date: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)  # flake input name -> folder (a checkout)
 
     @classmethod
     def read(cls, raw: Any, base: "Settings | None" = None) -> "Settings":
@@ -102,6 +103,9 @@ class Settings:
         cap = diagnostics.get("maxPerFile")
         if isinstance(cap, int) and cap > 0:
             settings.max_diagnostics = cap
+        inputs = raw.get("inputs")
+        if isinstance(inputs, dict):
+            settings.inputs = {str(k): v for k, v in inputs.items() if isinstance(v, str) and v}
         date = raw.get("clanDate")
         if date is None or isinstance(date, str):
             settings.clan_date = date or None
@@ -320,6 +324,7 @@ def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
     # without a workspace, look only beside the open file (its own folder)
     ls.analysis.set_roots([r for r in roots if r])
     ls.analysis.clan_date = ls.settings.clan_date
+    ls.analysis.set_input_folders(ls.settings.inputs)
     completion = params.capabilities.text_document.completion if params.capabilities.text_document else None
     item = completion.completion_item if completion else None
     ls.snippets = bool(item and item.snippet_support)
@@ -330,6 +335,7 @@ def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
 def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfigurationParams) -> None:
     ls.settings = Settings.read(params.settings, Settings.read({}, ls.settings))
     ls.analysis.clan_date = ls.settings.clan_date
+    ls.analysis.set_input_folders(ls.settings.inputs)
     for document in ls.documents.values():
         ls.publish(document)
 

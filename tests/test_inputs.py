@@ -550,3 +550,22 @@ def test_through_the_analysis_facade(clan) -> None:
     assert [f.code for f in analysis.diagnostics(path)] == ["unknown-setting"]
     found = analysis.hover(path, _offset(folder, "settings.target", 10))
     assert "The server machine to send backups to." in found.markdown and paths["my-org"] in found.markdown
+
+
+def test_configured_folder_through_the_server_setting(clan, tmp_path) -> None:
+    """The `inputs` setting as a user writes it reaches the checks through the Analysis."""
+    from clan_lsp.analysis import Analysis
+    from clan_lsp.server import Settings
+
+    folder, paths = clan
+    other = tmp_path / "checkout"
+    shutil.copytree(paths["clan-core"], other)
+    service = other / "clanServices" / "sshd" / "default.nix"
+    service.chmod(0o644)
+    service.write_text(service.read_text().replace("options.port", "options.listenPort"))
+    analysis = Analysis(roots=[str(folder)])
+    path = str(folder / "clan.nix")
+    assert analysis.diagnostics(path) == []
+    settings = Settings.read({"clan-lsp": {"inputs": {"clan-core": str(other)}}})
+    analysis.set_input_folders(settings.inputs)
+    assert [f.code for f in analysis.diagnostics(path)] == ["unknown-setting"]
