@@ -7,7 +7,8 @@ import re
 from typing import Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Str
-from ..model.values import Env, Reader, dotted_name
+from ..model.calls import calls
+from ..model.values import Env, Reader
 from ..spec import schema
 from ..syntax import Node
 from .base import ERROR, WARNING, Context, Edit, Fix, attribute_missing, did_you_mean, rename_fixes, rule
@@ -21,18 +22,6 @@ def _sources(module: ServiceModule) -> Iterator[SourceFile]:
         if id(part.source) not in seen:
             seen.add(id(part.source))
             yield part.source
-
-
-def calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
-    """(helper name, callee node, argument nodes) for every call of a helper in a file."""
-    text = source.text
-    endings = tuple(name.encode() for name in names)
-    for call in source.tree.index.calls:
-        if not call.callee_text.endswith(endings):  # cheap: most calls are of other functions
-            continue
-        callee = dotted_name(call.callee, text)
-        if callee and callee[-1] in names:
-            yield callee[-1], call.callee, call.args
 
 
 def _read(source: SourceFile, node: Node):

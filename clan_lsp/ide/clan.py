@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from ..checks.inventory import resolve_instance
+from ..semantics.instances import resolve_instance
 from ..model import SourceFile
 from ..model.interface import role_names, role_options
 from ..spec import schema

@@ -220,7 +220,7 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
         sources = list({id(p.source): p.source for m in modules for p in m.parts()}.values())
         found += field_occurrences(workspace, sources, modules, target.interface, target.name)
     elif target.kind == "role" and target.module is not None:
-        from ..checks.inventory import resolve_instance
+        from ..semantics.instances import resolve_instance
 
         for instance in workspace.instances:
             resolved = resolve_instance(workspace, instance)
@@ -242,7 +242,7 @@ def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> lis
 
 def _inventory_settings(workspace, module: ServiceModule, role: str, name: str) -> list:
     """`settings.<name>` keys of a role in every instance of the module (role, machine, tag level)."""
-    from ..checks.inventory import resolve_instance, settings_sites
+    from ..semantics.instances import resolve_instance, settings_sites
 
     found = []
     for instance in workspace.instances:

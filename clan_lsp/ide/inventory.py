@@ -72,7 +72,7 @@ def _keys(index, source: SourceFile, request, path: list[str]) -> list[Completio
         _declared, resolved = c.resolved(index, source, instance_name, request.offset)
         if resolved is None or (resolved.module is None and resolved.service is None):
             return []
-        from ..checks.inventory import role_settings
+        from ..semantics.instances import role_settings
 
         options, _ = role_settings(resolved, role)  # INPUTS: also a service of clan-core or another input
         origin = _origin(resolved)
@@ -93,7 +93,7 @@ def _origin(resolved) -> str:
 
 def _module_names(index, source: SourceFile, request, instance_name: str) -> list[Completion] | None:
     """Module names the instance's input provides; None to fall back to the static list."""
-    from ..checks.inventory import provided_modules
+    from ..semantics.instances import provided_modules
 
     _declared, resolved = c.resolved(index, source, instance_name, request.offset)
     if resolved is None or resolved.input == "self":

@@ -289,7 +289,7 @@ def interface_occurrences(module: ServiceModule, name: str) -> list[tuple[Source
 
 def mkexports_values(source: SourceFile):
     """The attribute sets passed to `mkExports` in a file."""
-    from ..checks.clanlib import calls
+    from ..model.calls import calls
     from ..model import AttrSet
     from ..model.values import Env, Reader
 
