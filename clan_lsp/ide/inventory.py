@@ -212,6 +212,17 @@ def _string_path(index, source: SourceFile, string: Node) -> list[str] | None:
     return path + [source.text[a.start_byte : a.end_byte].decode("utf-8", "replace") for a in attrpath.named_children]
 
 
+def _key_at(index, source: SourceFile, offset: int) -> tuple[Node, list[str]] | None:
+    """The binding key under the cursor and its clan path."""
+    node = node_at(source, offset, prefer_right=True)
+    if node.type != "identifier":
+        node = node_at(source, offset)
+    if node.type != "identifier":
+        return None
+    path = _key_path(index, source, node)
+    return (node, path) if path is not None else None
+
+
 def clan_hover(index, source: SourceFile, offset: int) -> HoverInfo | None:
     node = node_at(source, offset, prefer_right=True)
     if node.type in ("string_fragment", "string_expression"):  # INPUTS: a module name of an input
@@ -219,13 +230,10 @@ def clan_hover(index, source: SourceFile, offset: int) -> HoverInfo | None:
         path = _string_path(index, source, string) if string is not None else None
         markdown = _service_hover(index, source, path) if path is not None else None
         return HoverInfo(markdown, string.start_byte, string.end_byte) if markdown else None
-    if node.type != "identifier":
-        node = node_at(source, offset)
-    if node.type != "identifier":
+    found_key = _key_at(index, source, offset)
+    if found_key is None:
         return None
-    path = _key_path(index, source, node)
-    if path is None:
-        return None
+    node, path = found_key
     markdown = _service_hover(index, source, path)  # INPUTS
     option = c.option_named(path)
     found = c.role_at(path)
@@ -296,14 +304,10 @@ def clan_definition(index, source: SourceFile, offset: int) -> list[Location] | 
 
 def clan_target(index, source: SourceFile, offset: int):
     """(kind, name, role, interface, module, node) of a renamable clan name under the cursor."""
-    node = node_at(source, offset, prefer_right=True)
-    if node.type != "identifier":
-        node = node_at(source, offset)
-    if node.type != "identifier":
+    found_key = _key_at(index, source, offset)
+    if found_key is None:
         return None
-    path = _key_path(index, source, node)
-    if path is None:
-        return None
+    node, path = found_key
     if path[:1] == ["exportInterfaces"] and len(path) == 2:
         return ("interface", path[1], None, None, None, node)
     if path[:1] == ["exportInterfaces"] and len(path) >= 4 and path[-2] == "options":

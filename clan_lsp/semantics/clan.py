@@ -232,14 +232,9 @@ class ClanFinder:
             return
         target = unwrap_import(value)
         if isinstance(target, PathValue):
-            path = resolve_path(source.path, target.text)
-            loaded = self.load(path) if path else None
-            if loaded is None:
-                clan.complete = False
-                return
-            if path and any(p.source.path == path for p in clan.parts):
-                return
-            self._part(clan, loaded, loaded.value, key, depth + 1)
+            loaded = self._imported(clan, source, target)
+            if loaded is not None and not any(p.source.path == loaded.path for p in clan.parts):
+                self._part(clan, loaded, loaded.value, key, depth + 1)
             return
         body, _, _ = peel_functions(target)
         if not isinstance(body, AttrSet):
@@ -266,10 +261,8 @@ class ClanFinder:
     def _inventory(self, clan: Clan, source: SourceFile, value: Value, key: Node | None) -> None:
         target = unwrap_import(value)
         if isinstance(target, PathValue):
-            path = resolve_path(source.path, target.text)
-            loaded = self.load(path) if path else None
+            loaded = self._imported(clan, source, target)
             if loaded is None:
-                clan.complete = False
                 return
             if loaded.path:
                 self.claimed.add(loaded.path)
@@ -280,6 +273,15 @@ class ClanFinder:
             clan.inventories.append(InventoryPart(source, body, key))
         else:
             clan.complete = False
+
+    def _imported(self, clan: Clan, source: SourceFile, target: PathValue) -> SourceFile | None:
+        """The file `./x.nix` names, relative to the file that writes it; a clan that
+        imports what cannot be read is not fully seen."""
+        path = resolve_path(source.path, target.text)
+        loaded = self.load(path) if path else None
+        if loaded is None:
+            clan.complete = False
+        return loaded
 
     # -- files no entry reached
 
