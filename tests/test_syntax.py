@@ -63,3 +63,56 @@ def test_deep_nesting_does_not_recurse() -> None:
     text = "[" * 50000 + "]" * 50000
     tree = SyntaxTree(text)
     assert tree.syntax_errors(limit=3) == [] or len(tree.syntax_errors(limit=3)) <= 3
+
+
+def test_pipe_operators_parse_without_a_syntax_error() -> None:
+    text = "(builtins.readDir ./.) |> lib.filterAttrs (n: v: v == \"directory\") |> lib.mapAttrs' (n: _: n)"
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    assert tree.text == text.encode()  # the node texts keep the real operator
+    outer = tree.root.children[0]
+    assert outer.type == "binary_expression"  # left-associative: (a |> f) |> g
+    assert tree.node_text(outer.child_by_field_name("operator")) == "|>"
+    assert tree.node_text(outer.child_by_field_name("left")).endswith('"directory")')
+    assert errors("f <| g <| x") == []
+    right = SyntaxTree("f <| g <| x").root.children[0]
+    assert right.child_by_field_name("right").type == "binary_expression"  # right-associative
+    assert errors('{ a = "${x |> f}"; b = x <| y; }') == []
+
+
+def test_pipes_in_strings_and_comments_stay_text() -> None:
+    text = '# a |> b\n{ s = "x |> y <| z"; t = \'\'a |> b\'\'; }'
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    assert tree._parse_text == tree.text  # nothing was rewritten
+    assert errors("{ a = 1 |; }")  # a lone `|` is still an error
+
+
+def test_pipes_survive_incremental_edits() -> None:
+    tree = SyntaxTree("x |> f")
+    tree.edit(6, 6, b" |> g")
+    assert tree.text == b"x |> f |> g" and tree.syntax_errors() == []
+    assert str(tree.root) == str(SyntaxTree(tree.text).root)
+    tree.edit(2, 4, b"+")  # `x + f |> g`: the first pipe is gone, the second is still one
+    assert tree.syntax_errors() == []
+    assert str(tree.root) == str(SyntaxTree(tree.text).root)
+
+
+def test_pipe_values_are_unknown_to_the_model() -> None:
+    from clan_lsp.model.values import AttrSet, Unknown, read_file
+
+    tree = SyntaxTree(b"{ a = { x = 1; } |> f; b = { } <| x; }")
+    value = read_file(tree.root, tree.text)
+    assert isinstance(value, AttrSet)
+    assert isinstance(value.get("a"), Unknown) and isinstance(value.get("b"), Unknown)
+
+
+def test_a_lone_carriage_return_ends_a_line() -> None:
+    text = b"a\rb\r\nc\nd\re"
+    index = LineIndex(text)
+    assert index.position(text.index(b"b")) == Position(1, 0)
+    assert index.position(text.index(b"c")) == Position(2, 0)
+    assert index.position(text.index(b"e")) == Position(4, 0)
+    assert index.offset(Position(3, 0)) == text.index(b"d")
+    assert index.offset(Position(0, 9)) == text.index(b"\r")  # clamps before the break
+    assert index.offset(Position(1, 9)) == text.index(b"\r\n")
