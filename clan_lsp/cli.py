@@ -192,9 +192,10 @@ def check_run(options: Options, stdin: TextIO | None = None) -> Run:
             run.texts[stdin_path] = data
             candidates.append(stdin_path)
     warned: set[str] = set()
+    found_configs: dict[str, str | None] = {}
     for path in candidates:
         try:
-            config = find_config(path)
+            config = find_config(path, found_configs)
         except ConfigError as error:
             run.problems.append(str(error))
             run.unreadable = True
@@ -344,8 +345,11 @@ def _text_report(run: Run, out: TextIO, style: Style, full: bool) -> None:
     for finding in run.findings:
         line, column, end_line, end_column = place(finding)
         head = f"{style(finding.path or '', '1')}:{line}:{column}: {style.severity(finding.severity)}[{style(finding.code, '1')}]"
-        out.write(f"{head} {finding.message}\n")
+        # One line per finding; a message's further lines (clan's own words) in the full format.
+        first, _, rest = finding.message.partition("\n")
+        out.write(f"{head} {first}\n")
         if full:
+            out.write("".join(f"    {more}\n" for more in rest.splitlines()))
             out.write(_snippet(place.index(finding.path or ""), line, column, end_line, end_column, style))
 
 
@@ -522,7 +526,7 @@ def check_command(options: Options, out: TextIO | None = None, err: TextIO | Non
         out.write(_diff(run))
         if run.unreadable:
             return EXIT_USAGE
-        return EXIT_FINDINGS if run.originals else EXIT_CLEAN
+        return EXIT_FINDINGS if run.originals and options.fail_on != "never" else EXIT_CLEAN
     if options.fix:
         _write_fixes(run, stdin_path)
         if stdin_path is not None:

@@ -213,26 +213,38 @@ def _cached_read(path: str) -> Config | None:
     return cached[1]
 
 
-def find_config(path: str) -> Config:
+def find_config(path: str, cache: dict[str, str | None] | None = None) -> Config:
     """The configuration that applies to the file (or folder) at `path`: the nearest one above it.
 
     Stops at the repository root (a folder with `.git`); re-reads a file when it changed.
-    Raises ConfigError for a file that is there but broken.
+    Raises ConfigError for a file that is there but broken. `cache` (folder -> the
+    configuration file found from there) saves the walk for a run over many files; the
+    server passes none, so a configuration created later is found.
     """
     folder = os.path.abspath(path)
     if not os.path.isdir(folder):
         folder = os.path.dirname(folder)
+    walked = []
+    found_path: str | None = None
     while True:
-        for name in (CONFIG_NAME, PYPROJECT):
-            candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate):
-                found = _cached_read(candidate)
-                if found is not None:
-                    return found
+        if cache is not None and folder in cache:
+            found_path = cache[folder]
+            break
+        walked.append(folder)
+        found_path = next((c for c in _candidates(folder) if _cached_read(c) is not None), None)
         parent = os.path.dirname(folder)
-        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
-            return DEFAULT
+        if found_path is not None or parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            break
         folder = parent
+    if cache is not None:
+        cache.update(dict.fromkeys(walked, found_path))
+    if found_path is None:
+        return DEFAULT
+    return _cached_read(found_path) or DEFAULT
+
+
+def _candidates(folder: str) -> list[str]:
+    return [c for c in (os.path.join(folder, CONFIG_NAME), os.path.join(folder, PYPROJECT)) if os.path.isfile(c)]
 
 
 # -- inline suppressions

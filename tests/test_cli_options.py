@@ -403,3 +403,19 @@ def test_pre_commit_hook_names_a_real_entry() -> None:
     # the entry runs (pre-commit appends the staged file names)
     result = run(*arguments, "examples/hello-mesh/default.nix")
     assert result.returncode == 0, result.stderr
+
+
+def test_text_shows_a_message_first_line_and_full_shows_all() -> None:
+    import io
+
+    from clan_lsp.checks import Finding
+    from clan_lsp.cli import Options, Run, Style, _text_report
+
+    run_ = Run(Options(["x.nix"]))
+    run_.texts["x.nix"] = b"{ a = 1; }\n"
+    run_.findings = [Finding("wrong-type", "error", 6, 7, "Short words.\nclan's own words.", "x.nix")]
+    concise, full = io.StringIO(), io.StringIO()
+    _text_report(run_, concise, Style(False), full=False)
+    _text_report(run_, full, Style(False), full=True)
+    assert concise.getvalue() == "x.nix:1:7: error[wrong-type] Short words.\n"
+    assert full.getvalue().splitlines()[:2] == ["x.nix:1:7: error[wrong-type] Short words.", "    clan's own words."]

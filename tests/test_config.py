@@ -257,3 +257,11 @@ def test_the_server_applies_the_same_configuration(clan: Path) -> None:
     document = server.open(path.as_uri(), text, 1)
     diagnostics = server.diagnostics(document)
     assert sorted((d.code, d.severity.name) for d in diagnostics) == [("missing-ellipsis", "Warning"), ("unused-suppression", "Warning")]
+
+
+def test_find_config_cache_saves_the_walk_and_agrees(clan: Path) -> None:
+    (clan / "clan-lsp.toml").write_text('ignore = ["missing-readme"]\n')
+    cache: dict = {}
+    first = find_config(str(clan / "modules" / "demo.nix"), cache)
+    assert cache == {str(clan / "modules"): str(clan / "clan-lsp.toml"), str(clan): str(clan / "clan-lsp.toml")}
+    assert find_config(str(clan / "legacy" / "demo.nix"), cache) == first == find_config(str(clan / "legacy" / "demo.nix"))
