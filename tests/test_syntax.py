@@ -116,3 +116,20 @@ def test_a_lone_carriage_return_ends_a_line() -> None:
     assert index.offset(Position(3, 0)) == text.index(b"d")
     assert index.offset(Position(0, 9)) == text.index(b"\r")  # clamps before the break
     assert index.offset(Position(1, 9)) == text.index(b"\r\n")
+
+
+def test_the_server_places_diagnostics_and_edits_by_lsp_lines_in_a_cr_only_file(tmp_path) -> None:
+    import lsprotocol.types as lsp
+
+    from clan_lsp.server import ClanLanguageServer
+
+    text = '{\r  _class = "clan.service";\r  manifest.name = "a";\r  manifest.readme = "r";\r  roles.s.description = "d";\r  manifest.categories = [ "Nope" ];\r}\r'
+    server = ClanLanguageServer()
+    document = server.open((tmp_path / "cr.nix").as_uri(), text, 1)
+    (found,) = [d for d in server.diagnostics(document) if d.code == "unknown-category"]
+    assert (found.range.start.line, found.range.start.character) == (5, 26)
+    # an edit at LSP line 5 lands on that line: fix the category in place
+    change = lsp.TextDocumentContentChangePartial(range=lsp.Range(lsp.Position(5, 27), lsp.Position(5, 31)), text="Network")
+    server.change(document.uri, [change], 2)
+    assert b'[ "Network" ]' in document.text
+    assert not [d for d in server.diagnostics(document) if d.code == "unknown-category"]
