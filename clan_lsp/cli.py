@@ -119,18 +119,26 @@ class Run:
     originals: dict[str, bytes] = field(default_factory=dict)  # path -> text before any fix
 
 
-def _analyze_files(run: Run, files: "Files", workspace, generation_for: Callable[[str], object]) -> list["Finding"]:
-    """The findings of every target, each file through `analysis.analyze` (the one call into it)."""
-    from .analysis import analyze
+class Analyses:
+    """One `analysis.Analysis` per clan date in force (the command line's, else each file's
+    configuration's, else flake.lock's): usually one. They share the parsed files."""
 
-    findings = []
-    for path in run.targets:
-        source = files.load(path)
-        if source is None:
-            continue
-        report = analyze(source, files, generation_for(path), find_importer=len(run.targets) == 1, workspace=workspace)
-        findings.extend(report.findings)
-    return findings
+    def __init__(self, roots: list[str], files: "Files") -> None:
+        self.roots = roots
+        self.files = files
+        self.by_date: dict[str | None, object] = {}
+
+    def diagnostics(self, path: str, clan_date: str | None) -> list["Finding"]:
+        from .analysis import Analysis
+
+        if clan_date not in self.by_date:
+            self.by_date[clan_date] = Analysis(self.roots, clan_date, self.files)
+        # each file is judged in the clan and service it is part of, whatever else is checked
+        return self.by_date[clan_date].diagnostics(path)  # type: ignore[attr-defined]
+
+    def update(self, path: str, source) -> None:
+        for analysis in self.by_date.values():
+            analysis.update(path, source)  # type: ignore[attr-defined]
 
 
 def _filter(run: Run, findings: list["Finding"], files: "Files") -> list["Finding"]:
@@ -169,8 +177,6 @@ def check_run(options: Options, stdin: TextIO | None = None) -> Run:
     from .analysis import Files
     from .config import ConfigError, find_config
     from .model import load_source
-    from .spec.versions import Generation
-    from .workspace import WorkspaceIndex
 
     run = Run(options)
     given = list(options.paths)
@@ -220,20 +226,19 @@ def check_run(options: Options, stdin: TextIO | None = None) -> Run:
         run.targets.append(path)
     roots = _roots(given + ([stdin_path] if from_stdin else []))
 
-    def generation_for(path: str) -> Generation:
-        date = options.clan_date or run.configs[path].clan_date or workspace.clan_date
-        return Generation(date)
-
+    analyses = Analyses(roots, files)
     rounds = FIX_ROUNDS if options.fix or options.diff else 0
     for round_ in range(rounds + 1):
-        workspace = WorkspaceIndex.build(roots, files)
-        run.findings = _filter(run, _analyze_files(run, files, workspace, generation_for), files)
-        if round_ == rounds or not _apply_safe_fixes(run, files, load_source):
+        found = []
+        for path in run.targets:
+            found.extend(analyses.diagnostics(path, options.clan_date or run.configs[path].clan_date))
+        run.findings = _filter(run, found, files)
+        if round_ == rounds or not _apply_safe_fixes(run, analyses, load_source):
             break
     return run
 
 
-def _apply_safe_fixes(run: Run, files: "Files", load_source) -> bool:
+def _apply_safe_fixes(run: Run, analyses: Analyses, load_source) -> bool:
     """Apply each file's safe fixes that do not overlap; True when a file changed."""
     chosen: dict[str, list[Fix]] = {}
     for finding in run.findings:
@@ -250,7 +255,7 @@ def _apply_safe_fixes(run: Run, files: "Files", load_source) -> bool:
             run.originals.setdefault(path, text)
             run.texts[path] = new_text
             run.fixed[path] = run.fixed.get(path, 0) + applied
-            files.set_overlay(path, load_source(new_text, path))
+            analyses.update(path, load_source(new_text, path))
             changed = True
     return changed
 

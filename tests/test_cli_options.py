@@ -101,7 +101,7 @@ def test_an_internal_error_has_its_own_exit_code_and_a_traceback(tmp_path: Path)
     program = (
         "import sys, clan_lsp.analysis as analysis\n"
         "def broken(*args, **kwargs): raise RuntimeError('boom')\n"
-        "analysis.analyze = broken\n"
+        "analysis.Analysis.diagnostics = broken  # the check's one call into the analysis\n"
         "from clan_lsp.cli import main\n"
         f"sys.exit(main(['check', {str(target)!r}]))\n"
     )
