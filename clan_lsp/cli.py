@@ -346,15 +346,15 @@ class Placer:
 
 
 def _text_report(run: Run, out: TextIO, style: Style, full: bool) -> None:
+    from .checks import full_message
+
     place = Placer(run)
     for finding in run.findings:
         line, column, end_line, end_column = place(finding)
         head = f"{style(finding.path or '', '1')}:{line}:{column}: {style.severity(finding.severity)}[{style(finding.code, '1')}]"
-        # One line per finding; a message's further lines (clan's own words) in the full format.
-        first, _, rest = finding.message.partition("\n")
-        out.write(f"{head} {first}\n")
+        # our statement on the finding's line, clan's own words indented below it
+        out.write(f"{head} {full_message(finding, indent='    ')}\n")
         if full:
-            out.write("".join(f"    {more}\n" for more in rest.splitlines()))
             out.write(_snippet(place.index(finding.path or ""), line, column, end_line, end_column, style))
 
 
@@ -399,7 +399,7 @@ def _json_report(run: Run, out: TextIO) -> None:
             {
                 "path": finding.path, "line": line, "column": column, "endLine": end_line,
                 "endColumn": end_column, "severity": finding.severity, "code": finding.code,
-                "catalogue": finding.catalogue, "message": finding.message,
+                "catalogue": finding.catalogue, "message": finding.message, "clanMessage": finding.clan_message,
                 "fixable": any(fix.safe for fix in finding.fixes),
             }
         )
@@ -417,6 +417,8 @@ def _escape_property(text: str) -> str:
 
 def _github_report(run: Run, out: TextIO) -> None:
     """GitHub Actions workflow commands: each finding becomes an annotation on the pull request."""
+    from .checks import full_message
+
     place = Placer(run)
     commands = {"error": "error", "warning": "warning"}
     for finding in run.findings:
@@ -425,7 +427,7 @@ def _github_report(run: Run, out: TextIO) -> None:
         title = _escape_property(f"clan-lsp ({finding.code})")
         out.write(
             f"::{commands.get(finding.severity, 'notice')} file={path},line={line},col={column},"
-            f"endLine={end_line},endColumn={end_column},title={title}::{_escape_data(finding.message)}\n"
+            f"endLine={end_line},endColumn={end_column},title={title}::{_escape_data(full_message(finding))}\n"
         )
 
 
@@ -439,6 +441,7 @@ def _sarif_report(run: Run, out: TextIO) -> None:
     """SARIF 2.1.0 for code scanning: the rule registry as the driver's rules."""
     import json
 
+    from .checks import full_message
     from .config import registry
     from .syntax import UTF16
 
@@ -466,7 +469,7 @@ def _sarif_report(run: Run, out: TextIO) -> None:
                 "ruleId": finding.code,
                 "ruleIndex": order[finding.code],
                 "level": levels.get(finding.severity, "note"),
-                "message": {"text": finding.message},
+                "message": {"text": full_message(finding)},
                 "locations": [
                     {
                         "physicalLocation": {

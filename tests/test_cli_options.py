@@ -186,8 +186,8 @@ def test_full_output_shows_the_source_line_and_a_caret(clan: Path) -> None:
     result = run("check", "--format", "full", "modules/demo.nix", cwd=clan)
     lines = result.stdout.splitlines()
     head = next(i for i, line in enumerate(lines) if "[missing-ellipsis]" in line)
-    assert head + 3 < len(lines)
-    source, caret = lines[head + 2], lines[head + 3]
+    bar = next(i for i in range(head + 1, len(lines)) if lines[i].strip() == "|")  # after clan's words
+    source, caret = lines[bar + 1], lines[bar + 2]
     assert source == "9 |     perInstance = { instanceName }: { };"
     # the caret sits under the argument set: `{ instanceName }`
     start = caret.index("^")
@@ -227,7 +227,8 @@ def test_github_annotations(clan: Path) -> None:
     assert len(lines) == 3
     ellipsis = next(line for line in lines if "(missing-ellipsis)" in line)
     assert ellipsis.startswith("::error file=modules/demo.nix,line=9,col=19,endLine=9,endColumn=35,title=clan-lsp (missing-ellipsis)::")
-    assert "Add `...`" in ellipsis
+    assert "`...`" in ellipsis and "\n" not in ellipsis
+    assert "%0A" in ellipsis  # clan's own words follow on an escaped new line
     assert any(line.startswith("::warning file=modules/demo.nix,line=1,") for line in lines)
 
 
@@ -409,7 +410,7 @@ def test_pre_commit_hook_names_a_real_entry() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_text_shows_a_message_first_line_and_full_shows_all() -> None:
+def test_text_shows_clan_words_below_our_statement() -> None:
     import io
 
     from clan_lsp.checks import Finding
@@ -417,12 +418,12 @@ def test_text_shows_a_message_first_line_and_full_shows_all() -> None:
 
     run_ = Run(Options(["x.nix"]))
     run_.texts["x.nix"] = b"{ a = 1; }\n"
-    run_.findings = [Finding("wrong-type", "error", 6, 7, "Short words.\nclan's own words.", "x.nix")]
+    run_.findings = [Finding("wrong-type", "error", 6, 7, "Short words.", "x.nix", clan_message="clan's own words.")]
     concise, full = io.StringIO(), io.StringIO()
     _text_report(run_, concise, Style(False), full=False)
     _text_report(run_, full, Style(False), full=True)
-    assert concise.getvalue() == "x.nix:1:7: error[wrong-type] Short words.\n"
-    assert full.getvalue().splitlines()[:2] == ["x.nix:1:7: error[wrong-type] Short words.", "    clan's own words."]
+    assert concise.getvalue() == "x.nix:1:7: error[wrong-type] Short words.\n    clan's own words.\n"
+    assert full.getvalue().startswith(concise.getvalue() + "  |\n1 | { a = 1; }\n")
 
 
 def _flat_yaml_list(text: str) -> list[dict[str, str]]:
