@@ -46,7 +46,7 @@ def _no_findings(_context) -> tuple:
 
 # Codes that come from no check of the registry: syntax errors (the parser) and unused
 # suppressions (applied after the checks, here). Registered like rules so they have a
-# summary for `--format sarif` and the README, but run by nobody.
+# summary for `--format sarif` and `--statistics`, but run by nobody.
 SYNTAX_ERROR = Rule("syntax-error", ERROR, None, "Nix that does not parse", _no_findings)
 UNUSED_SUPPRESSION = Rule(
     "unused-suppression", WARNING, None, "A `# clan-lsp: ignore` comment that suppresses no finding", _no_findings
@@ -62,7 +62,7 @@ SUBCODES = (
 
 
 def registry() -> list[Rule]:
-    """Every rule with a code: the checks, the inventory checks, and the two above."""
+    """Every code with its summary: the checks, the inventory checks and the codes above."""
     rules: list[Rule] = [SYNTAX_ERROR, *RULES]
     rules.extend(Rule(r.code, r.severity, r.catalogue, r.summary, _no_findings) for r in INVENTORY_RULES)
     rules.extend(SUBCODES)
