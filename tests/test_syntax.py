@@ -133,3 +133,26 @@ def test_the_server_places_diagnostics_and_edits_by_lsp_lines_in_a_cr_only_file(
     server.change(document.uri, [change], 2)
     assert b'[ "Network" ]' in document.text
     assert not [d for d in server.diagnostics(document) if d.code == "unknown-category"]
+
+
+def test_the_query_index_follows_edits_around_pipes() -> None:
+    import random
+
+    from clan_lsp.syntax.queries import SyntaxIndex
+
+    text = (
+        b'{ lib, clanLib, }:\n{\n  _class = "clan.service";\n'
+        b"  roles.s.perInstance = { settings, ... }: {\n"
+        b"    nixosModule.x = settings.names |> map (n: clanLib.buildScopeKey { serviceName = n; }) |> lib.concat;\n"
+        b"    nixosModule.y = toString <| lib.length <| settings.list;\n  };\n}\n"
+    )
+    rng = random.Random(7)
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    tree.index  # noqa: B018 - build it, so that edits update it
+    for _ in range(40):
+        start = rng.randrange(len(tree.text) + 1)
+        end = min(len(tree.text), start + rng.choice([0, 0, 1, 2]))
+        tree.edit(start, end, rng.choice([b"", b"x", b" |> f", b"<| ", b"|", b";"]))
+        assert tree.index.spans() == SyntaxIndex.build(tree.root, tree.text).spans()
+        assert str(tree.root) == str(SyntaxTree(tree.text).root)
