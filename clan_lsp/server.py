@@ -23,6 +23,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ide
 from .analysis import MAX_FILE_BYTES, Analysis
+from .config import apply_config, config_for
 from .checks import ERROR, INFO, WARNING, Finding, full_message
 from .model import SourceFile, load_source
 from .syntax import UTF16, LineIndex, Position, SyntaxTree
@@ -248,7 +249,9 @@ class ClanLanguageServer(LanguageServer):
                 )
             ]
         result = []
-        for finding in self.analysis.diagnostics(document.path):
+        # clan-lsp.toml and `# clan-lsp: ignore[...]`: the same filter as `clan-lsp check`
+        findings = apply_config(self.analysis.diagnostics(document.path), document.path, document.text, config_for(document.path), document.tree.line_index)
+        for finding in findings:
             if finding.code in self.settings.disabled_codes:
                 continue
             result.append(to_diagnostic(finding, self.to_range(document.path, finding.start, finding.end)))

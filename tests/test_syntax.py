@@ -63,3 +63,96 @@ def test_deep_nesting_does_not_recurse() -> None:
     text = "[" * 50000 + "]" * 50000
     tree = SyntaxTree(text)
     assert tree.syntax_errors(limit=3) == [] or len(tree.syntax_errors(limit=3)) <= 3
+
+
+def test_pipe_operators_parse_without_a_syntax_error() -> None:
+    text = "(builtins.readDir ./.) |> lib.filterAttrs (n: v: v == \"directory\") |> lib.mapAttrs' (n: _: n)"
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    assert tree.text == text.encode()  # the node texts keep the real operator
+    outer = tree.root.children[0]
+    assert outer.type == "binary_expression"  # left-associative: (a |> f) |> g
+    assert tree.node_text(outer.child_by_field_name("operator")) == "|>"
+    assert tree.node_text(outer.child_by_field_name("left")).endswith('"directory")')
+    assert errors("f <| g <| x") == []
+    right = SyntaxTree("f <| g <| x").root.children[0]
+    assert right.child_by_field_name("right").type == "binary_expression"  # right-associative
+    assert errors('{ a = "${x |> f}"; b = x <| y; }') == []
+
+
+def test_pipes_in_strings_and_comments_stay_text() -> None:
+    text = '# a |> b\n{ s = "x |> y <| z"; t = \'\'a |> b\'\'; }'
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    assert tree._parse_text == tree.text  # nothing was rewritten
+    assert errors("{ a = 1 |; }")  # a lone `|` is still an error
+
+
+def test_pipes_survive_incremental_edits() -> None:
+    tree = SyntaxTree("x |> f")
+    tree.edit(6, 6, b" |> g")
+    assert tree.text == b"x |> f |> g" and tree.syntax_errors() == []
+    assert str(tree.root) == str(SyntaxTree(tree.text).root)
+    tree.edit(2, 4, b"+")  # `x + f |> g`: the first pipe is gone, the second is still one
+    assert tree.syntax_errors() == []
+    assert str(tree.root) == str(SyntaxTree(tree.text).root)
+
+
+def test_pipe_values_are_unknown_to_the_model() -> None:
+    from clan_lsp.model.values import AttrSet, Unknown, read_file
+
+    tree = SyntaxTree(b"{ a = { x = 1; } |> f; b = { } <| x; }")
+    value = read_file(tree.root, tree.text)
+    assert isinstance(value, AttrSet)
+    assert isinstance(value.get("a"), Unknown) and isinstance(value.get("b"), Unknown)
+
+
+def test_a_lone_carriage_return_ends_a_line() -> None:
+    text = b"a\rb\r\nc\nd\re"
+    index = LineIndex(text)
+    assert index.position(text.index(b"b")) == Position(1, 0)
+    assert index.position(text.index(b"c")) == Position(2, 0)
+    assert index.position(text.index(b"e")) == Position(4, 0)
+    assert index.offset(Position(3, 0)) == text.index(b"d")
+    assert index.offset(Position(0, 9)) == text.index(b"\r")  # clamps before the break
+    assert index.offset(Position(1, 9)) == text.index(b"\r\n")
+
+
+def test_the_server_places_diagnostics_and_edits_by_lsp_lines_in_a_cr_only_file(tmp_path) -> None:
+    import lsprotocol.types as lsp
+
+    from clan_lsp.server import ClanLanguageServer
+
+    text = '{\r  _class = "clan.service";\r  manifest.name = "a";\r  manifest.readme = "r";\r  roles.s.description = "d";\r  manifest.categories = [ "Nope" ];\r}\r'
+    server = ClanLanguageServer()
+    document = server.open((tmp_path / "cr.nix").as_uri(), text, 1)
+    (found,) = [d for d in server.diagnostics(document) if d.code == "unknown-category"]
+    assert (found.range.start.line, found.range.start.character) == (5, 26)
+    # an edit at LSP line 5 lands on that line: fix the category in place
+    change = lsp.TextDocumentContentChangePartial(range=lsp.Range(lsp.Position(5, 27), lsp.Position(5, 31)), text="Network")
+    server.change(document.uri, [change], 2)
+    assert b'[ "Network" ]' in document.text
+    assert not [d for d in server.diagnostics(document) if d.code == "unknown-category"]
+
+
+def test_the_query_index_follows_edits_around_pipes() -> None:
+    import random
+
+    from clan_lsp.syntax.queries import SyntaxIndex
+
+    text = (
+        b'{ lib, clanLib, }:\n{\n  _class = "clan.service";\n'
+        b"  roles.s.perInstance = { settings, ... }: {\n"
+        b"    nixosModule.x = settings.names |> map (n: clanLib.buildScopeKey { serviceName = n; }) |> lib.concat;\n"
+        b"    nixosModule.y = toString <| lib.length <| settings.list;\n  };\n}\n"
+    )
+    rng = random.Random(7)
+    tree = SyntaxTree(text)
+    assert tree.syntax_errors() == []
+    tree.index  # noqa: B018 - build it, so that edits update it
+    for _ in range(40):
+        start = rng.randrange(len(tree.text) + 1)
+        end = min(len(tree.text), start + rng.choice([0, 0, 1, 2]))
+        tree.edit(start, end, rng.choice([b"", b"x", b" |> f", b"<| ", b"|", b";"]))
+        assert tree.index.spans() == SyntaxIndex.build(tree.root, tree.text).spans()
+        assert str(tree.root) == str(SyntaxTree(tree.text).root)

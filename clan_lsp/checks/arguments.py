@@ -79,9 +79,9 @@ def missing_ellipsis(ctx: Context) -> None:
             close = formals.children[-1]
             previous = close.prev_sibling
             separator = " " if previous is not None and previous.type in ("{", ",") else ", "
-            if previous is not None and previous.type == "{":
-                separator = " "
-            fixes = (Fix("Add `...` to the arguments", (Edit(close.start_byte, close.start_byte, f"{separator}... "),)),)
+            # right after the last argument (or comma), so the layout before `}` stays
+            at = previous.end_byte if previous is not None else close.start_byte
+            fixes = (Fix("Add `...` to the arguments", (Edit(at, at, f"{separator}..."),), safe=True),)
         ctx.report(
             formals,
             f"Missing `...` in the arguments of {_named(site)}: clan also passes `{first}`",

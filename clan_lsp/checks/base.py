@@ -26,6 +26,9 @@ class Edit:
 class Fix:
     title: str
     edits: tuple[Edit, ...]
+    # Safe: cannot change what the module means, only make clan accept it (`clan-lsp check
+    # --fix` applies these). A guess (did you mean, a name or value to fill in) is never safe.
+    safe: bool = False
 
 
 @dataclass

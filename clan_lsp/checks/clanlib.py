@@ -186,7 +186,7 @@ def clanlib_exports(ctx: Context) -> None:
             fixes: tuple[Fix, ...] = ()
             if len(names) >= 2 and path is not None and len(path.named_children) >= 2:
                 first, second = path.named_children[0], path.named_children[1]
-                fixes = (Fix(f"Use `clanLib.{names[1]}`", (Edit(first.start_byte, second.start_byte, ""),)),)
+                fixes = (Fix(f"Use `clanLib.{names[1]}`", (Edit(first.start_byte, second.start_byte, ""),), safe=True),)
             summary = (
                 f"`clanLib.exports.{names[1]}` is now `clanLib.{names[1]}`"
                 if len(names) >= 2

@@ -61,7 +61,7 @@ def check_keys(
                 else:
                     binding = binding_of(key, BINDINGS)
                     if binding is not None:
-                        fixes = (Fix(f"Remove the removed option `{prefix}.{name}`", (Edit(binding.start_byte, binding.end_byte, ""),)),)
+                        fixes = (Fix(f"Remove the removed option `{prefix}.{name}`", (Edit(binding.start_byte, binding.end_byte, ""),), safe=True),)
                 ctx.report(
                     key,
                     f"`{_join(prefix, name)}` was removed from clan-core on {option.removed}{replaced}",

@@ -4,6 +4,13 @@ tree-sitter-nix 0.1.0 rejects a trailing comma in formals (`{ lib, clanLib, }:`)
 which Nix accepts and nixfmt writes. We repair it here, once, for every consumer:
 the comma is replaced by a space in the text the parser sees (same byte length, so
 every offset stays valid) and the tree is reparsed incrementally.
+
+The pipe operators `|>` and `<|` (stable in Lix, CppNix's `pipe-operators` feature)
+are unknown to the grammar too. They are repaired the same way: the parser sees an
+operator of the same length that the grammar has, with the closest precedence and
+associativity (see `_PIPE_STANDINS`). The source text, and so every node's text,
+keeps the real operator, which the value model does not know: such an expression is
+unknown to it.
 """
 
 from __future__ import annotations
@@ -34,10 +41,10 @@ class SyntaxError_:
     message: str
 
 
-def _point(data: bytes, offset: int, index: LineIndex | None = None) -> tuple[int, int]:
-    index = index or LineIndex(data)
-    line = index.line_of(offset)
-    return (line, offset - index.line_starts[line])
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """tree-sitter's point (row, byte column): rows end at `\n` only, unlike LineIndex's lines."""
+    row = data.count(b"\n", 0, offset)
+    return (row, offset - (data.rfind(b"\n", 0, offset) + 1))
 
 
 def _error_nodes(root: Node) -> Iterator[Node]:
@@ -78,16 +85,42 @@ def _trailing_formal_commas(root: Node) -> list[int]:
     return commas
 
 
+# Pipes are Nix's loosest operators: `a |> f` is `f a`, left-associative; `f <| a`
+# is `f a`, right-associative (mixing both needs parentheses). tree-sitter-nix's
+# loosest operator, `->`, is right-associative: it stands in for `<|`. `||`, next
+# in looseness and left-associative, stands in for `|>`; the two trees differ only
+# where a pipe meets `->` without parentheses (`a -> b |> f`), which real code avoids.
+_PIPE_STANDINS = {b"|>": b"||", b"<|": b"->"}
+# Tokens whose bytes are text, not operators: a `|>` there is no pipe.
+_TEXT_NODES = frozenset({"comment", "string_fragment", "escape_sequence", "dollar_escape"})
+
+
+def _pipe_operators(root: Node, text: bytes) -> list[tuple[int, bytes]]:
+    """Offsets and stand-ins of the pipe operators outside strings and comments."""
+    if not root.has_error or (b"|>" not in text and b"<|" not in text):
+        return []
+    found = []
+    for pipe, standin in _PIPE_STANDINS.items():
+        offset = text.find(pipe)
+        while offset != -1:
+            node = root.descendant_for_byte_range(offset, offset + 1)
+            if node is None or node.type not in _TEXT_NODES and not node.type.endswith("string_expression"):
+                found.append((offset, standin))
+            offset = text.find(pipe, offset + 2)
+    return found
+
+
 class SyntaxTree:
     """One document's text and tree, updated by edits with incremental reparses."""
 
     def __init__(self, text: str | bytes, parser: tree_sitter.Parser | None = None):
         self.parser = parser or new_parser()
         self.text = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
-        self._blanked: list[int] = []
+        # Offsets and lengths of the bytes the parser sees differently from the text.
+        self._repaired: list[tuple[int, int]] = []
         self._parse_text = self.text
         self.tree = self.parser.parse(self._parse_text)
-        self._repair_trailing_commas()
+        self._repair()
         self._line_index: LineIndex | None = None
         self._index = None
         self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
@@ -117,61 +150,61 @@ class SyntaxTree:
             self._line_index = LineIndex(self.text)
         return self._line_index
 
-    def _repair_trailing_commas(self) -> None:
+    def _repair(self) -> None:
+        """Let the parser see pipes and trailing commas as Nix does (same byte length)."""
+        self._replace(_pipe_operators(self.tree.root_node, self._parse_text))
         for _ in range(8):  # each round repairs every comma it finds; nesting may need another
             commas = _trailing_formal_commas(self.tree.root_node)
             if not commas:
                 return
-            buf = bytearray(self._parse_text)
-            for offset in commas:
-                buf[offset] = 0x20
-                point = _point(self._parse_text, offset)
-                end_point = (point[0], point[1] + 1)
-                self.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
-            self._blanked.extend(commas)
-            self._parse_text = bytes(buf)
-            self.tree = self.parser.parse(self._parse_text, self.tree)
+            self._replace([(offset, b" ") for offset in commas])
+
+    def _replace(self, replacements: list[tuple[int, bytes]]) -> None:
+        if not replacements:
+            return
+        buf = bytearray(self._parse_text)
+        for offset, standin in replacements:
+            end = offset + len(standin)
+            buf[offset:end] = standin
+            point = _point(self._parse_text, offset)
+            end_point = (point[0], point[1] + len(standin))
+            self.tree.edit(offset, end, end, point, end_point, end_point)
+            self._repaired.append((offset, len(standin)))
+        self._parse_text = bytes(buf)
+        self.tree = self.parser.parse(self._parse_text, self.tree)
 
     def edit(self, start: int, old_end: int, new_text: bytes) -> None:
         """Replace bytes [start, old_end) by new_text and reparse incrementally."""
         old = self.text
-        old_index = self.line_index
         new = old[:start] + new_text + old[old_end:]
         new_end = start + len(new_text)
-        new_index = LineIndex(new)
-        self.tree.edit(
-            start,
-            old_end,
-            new_end,
-            _point(old, start, old_index),
-            _point(old, old_end, old_index),
-            _point(new, new_end, new_index),
-        )
+        self.tree.edit(start, old_end, new_end, _point(old, start), _point(old, old_end), _point(new, new_end))
         delta = len(new_text) - (old_end - start)
-        # The parser must see the commas we blanked again, at their shifted places:
-        # after the edit they may no longer be trailing.
+        # The parser must see the bytes we repaired as they are again, at their shifted
+        # places: after the edit a comma may no longer be trailing.
         restored = []
-        for offset in self._blanked:
-            if offset < start:
-                restored.append(offset)
+        for offset, length in self._repaired:
+            if offset + length <= start:
+                restored.append((offset, length))
             elif offset >= old_end:
-                restored.append(offset + delta)
-        for offset in restored:
-            point = _point(new, offset, new_index)
-            end_point = (point[0], point[1] + 1)
-            self.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
+                restored.append((offset + delta, length))
+        for offset, length in restored:
+            point = _point(new, offset)
+            end_point = (point[0], point[1] + length)
+            self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
         previous = self._index
         old_tree = self.tree
         self.text = new
         self._parse_text = new
-        self._blanked = []
-        self._line_index = new_index
+        self._repaired = []
+        self._line_index = None
         self._index = None
         self.tree = self.parser.parse(new, self.tree)
-        self._repair_trailing_commas()
-        # The index follows one edit at a time; blanked commas are fine when the parser
-        # sees them blanked at the same places before and after it.
-        follows = previous is not None and sorted(restored) == sorted(self._blanked)
+        self._repair()
+        # The index follows one edit at a time; repaired bytes (blanked commas, pipe
+        # stand-ins) are fine when the parser sees them repaired at the same places
+        # before and after it.
+        follows = previous is not None and sorted(restored) == sorted(self._repaired)
         self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
 
     def node_text(self, node: Node) -> str:

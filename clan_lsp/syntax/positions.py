@@ -2,11 +2,15 @@
 
 tree-sitter counts UTF-8 bytes; LSP counts UTF-16 code units unless the client
 negotiated "utf-8" or "utf-32". This is the one place that converts.
+
+A line ends at `\n`, `\r\n` or a lone `\r`, as LSP counts lines. (tree-sitter's own
+rows end at `\n` only; nothing here reads them.)
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 UTF8 = "utf-8"
@@ -29,17 +33,23 @@ def _units(chunk: bytes, encoding: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
+
+
 class LineIndex:
     """Maps between byte offsets and (line, character) for one text."""
 
     def __init__(self, data: bytes):
         self.data = data
         starts = [0]
-        find = data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
+        if b"\r" in data:
+            starts.extend(match.end() for match in _LINE_BREAK.finditer(data))
+        else:  # the common case, without the regular expression
+            find = data.find
+            pos = find(b"\n")
+            while pos != -1:
+                starts.append(pos + 1)
+                pos = find(b"\n", pos + 1)
         self.line_starts = starts
 
     def line_of(self, offset: int) -> int:
@@ -61,13 +71,11 @@ class LineIndex:
         if position.line >= len(self.line_starts):
             return len(self.data)
         start = self.line_starts[position.line]
-        end = (
-            self.line_starts[position.line + 1] - 1
-            if position.line + 1 < len(self.line_starts)
-            else len(self.data)
-        )
+        end = self.line_starts[position.line + 1] if position.line + 1 < len(self.line_starts) else len(self.data)
         line = self.data[start:end]
-        if line.endswith(b"\r"):
+        if line.endswith(b"\r\n"):  # without its line break
+            line = line[:-2]
+        elif line.endswith((b"\n", b"\r")):
             line = line[:-1]
         want = max(0, position.character)
         if encoding == UTF8 or line.isascii():

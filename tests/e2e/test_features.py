@@ -205,7 +205,7 @@ async def test_quick_fix_did_you_mean(client, workdir):
 async def test_quick_fix_adds_ellipsis(client, workdir):
     actions = await quick_fixes(client, workdir, HEAD + '  manifest.name = "a";\n  roles.s.perInstance = { settings }: { };\n}', "missing-ellipsis")
     edit = next(iter(actions[0].edit.changes.values()))[0]
-    assert edit.new_text == ", ... "
+    assert edit.new_text == ", ..."
 
 
 async def test_quick_fix_adds_interface_to_exports_out(client, workdir):
