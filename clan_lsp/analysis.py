@@ -344,7 +344,17 @@ class Analysis:
 
     # -- answers
 
+    def _as_indexed(self, path: str) -> str:
+        """The name the workspace index gives this file (`clan.nix` may be `/abs/clan.nix` there):
+        one file, one parse, one set of inventory findings."""
+        index = self.index
+        if index is None or path in index.indexed:
+            return path
+        wanted = os.path.abspath(path)
+        return next((p for p in index.indexed if os.path.abspath(p) == wanted), path)
+
     def report(self, path: str) -> FileReport:
+        path = self._as_indexed(path)
         source = self.files.load(path)
         if source is None:
             return FileReport(path)

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Sequence, TextIO
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from . import __version__
 
@@ -102,6 +102,7 @@ class Options:
     output_file: str | None = None
     fix: bool = False
     diff: bool = False
+    inputs: dict[str, str] = field(default_factory=dict)  # flake input name -> a folder (a checkout)
 
 
 @dataclass
@@ -123,16 +124,19 @@ class Analyses:
     """One `analysis.Analysis` per clan date in force (the command line's, else each file's
     configuration's, else flake.lock's): usually one. They share the parsed files."""
 
-    def __init__(self, roots: list[str], files: "Files") -> None:
+    def __init__(self, roots: list[str], files: "Files", inputs: dict[str, str] | None = None) -> None:
         self.roots = roots
         self.files = files
+        self.inputs = inputs or {}
         self.by_date: dict[str | None, object] = {}
 
     def diagnostics(self, path: str, clan_date: str | None) -> list["Finding"]:
         from .analysis import Analysis
 
         if clan_date not in self.by_date:
-            self.by_date[clan_date] = Analysis(self.roots, clan_date, self.files)
+            analysis = Analysis(self.roots, clan_date, self.files)
+            analysis.set_input_folders(self.inputs)
+            self.by_date[clan_date] = analysis
         # each file is judged in the clan and service it is part of, whatever else is checked
         return self.by_date[clan_date].diagnostics(path)  # type: ignore[attr-defined]
 
@@ -226,7 +230,7 @@ def check_run(options: Options, stdin: TextIO | None = None) -> Run:
         run.targets.append(path)
     roots = _roots(given + ([stdin_path] if from_stdin else []))
 
-    analyses = Analyses(roots, files)
+    analyses = Analyses(roots, files, options.inputs)
     rounds = FIX_ROUNDS if options.fix or options.diff else 0
     for round_ in range(rounds + 1):
         found = []
@@ -593,6 +597,8 @@ def _check_parser(subparsers) -> argparse.ArgumentParser:
                         help="text: one line per finding; full: with the source line and a caret; json; "
                         "github: workflow annotations; sarif: SARIF 2.1.0 for code scanning")
     parser.add_argument("--stdin-filename", metavar="PATH", help="the path of the text read from `-`: used in the output and to find the clan and its configuration")
+    parser.add_argument("--input", dest="inputs", action="append", default=[], metavar="NAME=PATH",
+                        help="read flake input NAME from the folder PATH (a checkout) instead of its locked source; repeatable")
     parser.add_argument("--clan-date", metavar="YYYY-MM-DD", help="check against the clan-core of this date (default: the configuration's, else flake.lock's, else the newest)")
     failing = parser.add_mutually_exclusive_group()
     failing.add_argument("--fail-on", choices=LEVELS, default="error", help="the least severe finding that makes the exit code 1 (default: error)")
@@ -644,12 +650,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stderr.write("clan-lsp check: error: give a PATH, or `-` with --stdin-filename\n")
                 return EXIT_USAGE
             options.paths = [STDIN]  # like ruff: --stdin-filename alone reads stdin
+        from .inputs import parse_input_flags
+
+        try:
+            folders = parse_input_flags(options.inputs)
+        except ValueError as error:
+            sys.stderr.write(f"clan-lsp check: error: --input: {error}\n")
+            return EXIT_USAGE
         try:
             return check_command(
                 Options(
                     options.paths, options.output_format, options.clan_date, options.stdin_filename,
                     options.fail_on, options.quiet, options.statistics, options.color,
-                    options.output_file, options.fix, options.diff,
+                    options.output_file, options.fix, options.diff, folders,
                 )
             )
         except KeyboardInterrupt:

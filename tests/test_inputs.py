@@ -569,3 +569,21 @@ def test_configured_folder_through_the_server_setting(clan, tmp_path) -> None:
     settings = Settings.read({"clan-lsp": {"inputs": {"clan-core": str(other)}}})
     analysis.set_input_folders(settings.inputs)
     assert [f.code for f in analysis.diagnostics(path)] == ["unknown-setting"]
+
+
+def test_configured_folder_on_the_command_line(clan, tmp_path) -> None:
+    """`clan-lsp check --input clan-core=PATH`, run as users run it."""
+    import subprocess
+    import sys
+
+    folder, paths = clan
+    other = tmp_path / "checkout"
+    shutil.copytree(paths["clan-core"], other)
+    service = other / "clanServices" / "sshd" / "default.nix"
+    service.chmod(0o644)
+    service.write_text(service.read_text().replace("options.port", "options.listenPort"))
+    command = [sys.executable, "-m", "clan_lsp", "check", "clan.nix"]
+    plain = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    configured = subprocess.run(command + ["--input", f"clan-core={other}"], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert configured.returncode == 1 and "error[unknown-setting]" in configured.stdout
