@@ -30,7 +30,7 @@ const CHROMIUM = args.chromium || "/usr/bin/chromium";
 const SERVER_ROOT = resolve(args["server-root"] || ROOT); // the clan_lsp the editor runs
 const puppeteer = createRequire(join(CACHE, "package.json"))("puppeteer-core");
 
-const SETTLE_MS = 2500; // a count is read once it stayed the same this long
+const SETTLE_MS = 2000; // a count is read once it stayed the same this long
 const WAIT_MS = 60000;
 
 const result = { checks: [], expected: null, problems: {}, timings: {} };
@@ -252,11 +252,11 @@ async function quickInput(page, chord, text) {
 
 async function runCommand(page, title) {
   await quickInput(page, ["Control", "Shift", "KeyP"], title);
-  await until(`the command "${title}" in the palette`, () =>
-    page.evaluate(
-      (t) => [...document.querySelectorAll(".quick-input-list .monaco-list-row")].some((row) => row.textContent.includes(t)),
-      title,
-    ),
+  await until(`the command "${title}" first in the palette`, () =>
+    page.evaluate((t) => {
+      const first = document.querySelector(".quick-input-list .monaco-list-row[data-index='0'] .quick-input-list-label");
+      return first && first.textContent.trim().startsWith(t);
+    }, title),
   );
   await page.keyboard.press("Enter");
 }
@@ -471,12 +471,17 @@ async function drive(page, url, dirs, expected) {
   const silenced = "unknown-option";
   const dropped = expected.codes.filter((code) => code === silenced).length;
   await runCommand(page, "Preferences: Open User Settings (JSON)");
-  await until("settings.json in an editor", async () => (await activePath(page)).includes("settings.json"));
+  await until("settings.json in a focused editor", async () =>
+    (await activePath(page)).includes("settings.json") &&
+    page.evaluate(() => Boolean(document.querySelector(".editor-group-container.active .monaco-editor.focused"))),
+  );
   await keys(page, "Control", "Home");
   await keys(page, "End");
   await page.keyboard.press("Enter");
   await page.keyboard.type(`"clan-lsp.diagnostics.disabled": ["${silenced}"],`, { delay: 5 });
+  await debugShot(page, "settings-typed.png");
   await keys(page, "Control", "KeyS");
+  await until("settings.json saved", () => page.evaluate(() => !document.querySelector(".tabs-container .tab.active.dirty")));
   await keys(page, "Control", "KeyW");
   problems = await settledProblems(page, expected.errors - dropped, "the Problems count after disabling a code").catch(() => ({}));
   await debugShot(page, "after-setting.png");
