@@ -81,7 +81,18 @@ end
 local ok, err = pcall(function()
   -- diagnostics on the broken example
   local broken = open(root .. "/examples/broken/default.nix")
-  vim.wait(15000, function() return #vim.diagnostic.get(broken) > 0 end, 50)
+  -- read once the count has settled: a second set (pushed and pulled) would come later
+  local count, since = 0, vim.loop.now()
+  vim.wait(20000, function()
+    local now = #vim.diagnostic.get(broken)
+    if now ~= count then
+      count, since = now, vim.loop.now()
+    end
+    return count > 0 and vim.loop.now() - since > 1500
+  end, 50)
+  local client = client_for(broken)
+  result.pull = client ~= nil and client.server_capabilities.diagnosticProvider ~= nil
+  result.client_pulls = vim.lsp.protocol.make_client_capabilities().textDocument.diagnostic ~= nil
   for _, d in ipairs(vim.diagnostic.get(broken)) do
     table.insert(result.diagnostics, { line = d.lnum, col = d.col, code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code), message = d.message })
   end

@@ -65,8 +65,11 @@ def test_neovim_gets_diagnostics_completion_and_definition(tmp_path: Path, find_
     assert result_file.exists(), run.stderr + run.stdout
     result = json.loads(result_file.read_text())
     assert result["errors"] == [], result["errors"]
+    version = tuple(map(int, result["version"].split(".")))
     if setup == "readme":
-        assert tuple(map(int, result["version"].split("."))) >= (0, 11), result["version"]
+        assert version >= (0, 11), result["version"]
+    # pull for a Neovim that announces it (0.11 does), push otherwise (0.7)
+    assert result["pull"] == result["client_pulls"]
     check = subprocess.run(
         [sys.executable, "-m", "clan_lsp", "check", "--format", "json", str(ROOT / "examples/broken")],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)),
