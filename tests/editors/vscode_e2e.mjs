@@ -117,7 +117,14 @@ function expectedFindings() {
   const findings = JSON.parse(run.stdout).findings;
   const distinct = new Set(findings.map((f) => `${f.line}:${f.column}:${f.code}`));
   const lines = [...new Set(findings.map((f) => f.line))].sort((a, b) => a - b);
-  return { count: distinct.size, lines, errors: findings.filter((f) => f.severity === "error").length, codes: findings.map((f) => f.code) };
+  return {
+    count: distinct.size,
+    lines,
+    errors: findings.filter((f) => f.severity === "error").length,
+    warnings: findings.filter((f) => f.severity === "warning").length,
+    codes: findings.map((f) => f.code),
+    first: { line: findings[0].line, column: findings[0].column },
+  };
 }
 
 function prepare() {
@@ -382,7 +389,7 @@ async function drive(page, url, dirs, expected) {
   const starts = existsSync(dirs.starts) ? readFileSync(dirs.starts, "utf8").trim().split("\n").length : 0;
   check("the extension activated and started clan-lsp", starts >= 1, { starts });
   result.problems.first = problems;
-  check("Problems count equals clan-lsp check (not doubled, not missing)", problems.errors === expected.errors && problems.warnings === 0, {
+  check("Problems count equals clan-lsp check (not doubled, not missing)", problems.errors === expected.errors && problems.warnings === expected.warnings, {
     status: problems.label,
     expected: expected.errors,
   });
@@ -398,7 +405,7 @@ async function drive(page, url, dirs, expected) {
     distinct: new Set(panel.rows).size,
     expected: expected.count,
   });
-  await goTo(page, 7, 27);
+  await goTo(page, expected.first.line, expected.first.column);
   await shot(page, "vscode-diagnostics.png");
 
   // Hover on the export interface `endpoints` (line 17: `endpoints.hosts = [ instance ];`).
