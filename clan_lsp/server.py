@@ -136,6 +136,10 @@ class ClanLanguageServer(LanguageServer):
         self.settings = Settings()
         self.pending: dict[str, asyncio.Task] = {}
         self.snippets = False
+        # One diagnostics model per client, chosen at initialize: a client that pulls is never
+        # pushed to (vscode-languageclient keeps pushed and pulled sets apart: each would show twice).
+        self.pull_diagnostics = False
+        self.saved_diagnostics: dict[str, list[lsp.Diagnostic]] = {}  # pull + run onSave: the last save's
 
     # -- the workspace
 
@@ -149,6 +153,9 @@ class ClanLanguageServer(LanguageServer):
         return self.analysis.update(document.path, source)
 
     def republish_others(self, document: Document) -> None:
+        if self.pull_diagnostics:
+            self.refresh_diagnostics()
+            return
         for other in list(self.documents.values()):
             if other.uri != document.uri:
                 self.publish(other)
@@ -260,12 +267,39 @@ class ClanLanguageServer(LanguageServer):
         return result
 
     def publish(self, document: Document) -> None:
+        """Push a document's diagnostics (on open, save, settings change); a pulling client asks instead."""
+        if self.pull_diagnostics:
+            if not self.settings.diagnostics_on_change:
+                # the client pulls on every change: answer with what the last open or save found
+                self.saved_diagnostics[document.uri] = self.diagnostics(document)
+                self.refresh_diagnostics()
+            return
         started = time.perf_counter()
         diagnostics = self.diagnostics(document)
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=diagnostics, version=document.version)
         )
         log.debug("diagnostics for %s v%s in %.1f ms", document.uri, document.version, (time.perf_counter() - started) * 1000)
+
+    def publish_all(self) -> None:
+        """Settings or the workspace changed: every open document's findings may differ."""
+        if self.pull_diagnostics:
+            self.saved_diagnostics.clear()
+            self.refresh_diagnostics()
+            return
+        for document in self.documents.values():
+            self.publish(document)
+
+    def pulled(self, document: Document) -> list[lsp.Diagnostic]:
+        if not self.settings.diagnostics_on_change and document.uri in self.saved_diagnostics:
+            return self.saved_diagnostics[document.uri]
+        return self.diagnostics(document)
+
+    def refresh_diagnostics(self) -> None:
+        """Ask a pulling client to pull every open document again, when it can be asked."""
+        workspace = self.client_capabilities.workspace
+        if workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+            self.workspace_diagnostic_refresh(None)
 
     def schedule(self, document: Document) -> None:
         """Publish after the debounce; a newer change replaces a pending run."""
@@ -331,6 +365,25 @@ def initialize(ls: ClanLanguageServer, params: lsp.InitializeParams) -> None:
     completion = params.capabilities.text_document.completion if params.capabilities.text_document else None
     item = completion.completion_item if completion else None
     ls.snippets = bool(item and item.snippet_support)
+    choose_diagnostics_model(ls, params.capabilities)
+
+
+PULL_OPTIONS = lsp.DiagnosticOptions(identifier="clan-lsp", inter_file_dependencies=True, workspace_diagnostics=False)
+
+
+def choose_diagnostics_model(ls: ClanLanguageServer, capabilities: lsp.ClientCapabilities) -> None:
+    """Pull where the client can pull, push otherwise; advertise the diagnostic provider only for pull.
+
+    pygls builds the server capabilities from the registered features after this handler
+    returns, so registering the pull feature here is what advertises it.
+    """
+    ls.pull_diagnostics = bool(capabilities.text_document and capabilities.text_document.diagnostic)
+    features = ls.protocol.fm.features
+    if ls.pull_diagnostics and lsp.TEXT_DOCUMENT_DIAGNOSTIC not in features:
+        ls.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, PULL_OPTIONS)(pull_diagnostics)
+    elif not ls.pull_diagnostics:
+        features.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
+        ls.protocol.fm.feature_options.pop(lsp.TEXT_DOCUMENT_DIAGNOSTIC, None)
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -339,8 +392,7 @@ def did_change_configuration(ls: ClanLanguageServer, params: lsp.DidChangeConfig
     ls.settings = Settings.read(params.settings, Settings.read({}, ls.settings))
     ls.analysis.clan_date = ls.settings.clan_date
     ls.analysis.set_input_folders(ls.settings.inputs)
-    for document in ls.documents.values():
-        ls.publish(document)
+    ls.publish_all()
 
 
 @server.feature(lsp.INITIALIZED)
@@ -367,8 +419,7 @@ async def initialized(ls: ClanLanguageServer, params: lsp.InitializedParams) -> 
 @safe()
 def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
     ls.analysis.invalidate()
-    for document in ls.documents.values():
-        ls.publish(document)
+    ls.publish_all()
 
 
 @server.feature(lsp.WORKSPACE_SYMBOL)
@@ -414,16 +465,18 @@ def did_save(ls: ClanLanguageServer, params: lsp.DidSaveTextDocumentParams) -> N
 @safe()
 def did_close(ls: ClanLanguageServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.close(params.text_document.uri)
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+    ls.saved_diagnostics.pop(params.text_document.uri, None)
+    if not ls.pull_diagnostics:  # a pulling client drops a closed document's diagnostics itself
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 
 
-@server.feature(lsp.TEXT_DOCUMENT_DIAGNOSTIC, lsp.DiagnosticOptions(identifier="clan-lsp", inter_file_dependencies=True, workspace_diagnostics=False))
+# registered by choose_diagnostics_model, for clients that pull
 @safe(lambda: lsp.RelatedFullDocumentDiagnosticReport(items=[]))
 def pull_diagnostics(ls: ClanLanguageServer, params: lsp.DocumentDiagnosticParams):
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return lsp.RelatedFullDocumentDiagnosticReport(items=[])
-    return lsp.RelatedFullDocumentDiagnosticReport(items=ls.diagnostics(document))
+    return lsp.RelatedFullDocumentDiagnosticReport(items=ls.pulled(document))
 
 
 def _document(ls: ClanLanguageServer, uri: str) -> Document | None:

@@ -78,7 +78,9 @@ class StdioClient:
                 return message
 
     def initialize(self) -> dict:
-        result = self.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": {}}, timeout=30)
+        # a pulling client: the server answers textDocument/diagnostic only to clients that announce it
+        capabilities = {"textDocument": {"diagnostic": {}}}
+        result = self.request("initialize", {"processId": os.getpid(), "rootUri": None, "capabilities": capabilities}, timeout=30)
         self.notify("initialized", {})
         return result
 

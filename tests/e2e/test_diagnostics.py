@@ -1,4 +1,4 @@
-"""Diagnostics through the real server: open, change (incremental), save, close, pull, settings."""
+"""Diagnostics through the real server: open, change (incremental), save, close, settings (push; pull is in test_diagnostic_model.py)."""
 
 from __future__ import annotations
 
@@ -56,13 +56,6 @@ async def test_close_clears_and_save_republishes(client, workdir):
     previous = client.diagnostics.get(uri)
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri)))
     assert list(await next_diagnostics(client, uri, previous)) == []
-
-
-async def test_pull_diagnostics(client, workdir):
-    uri = uri_for(workdir)
-    await open_doc(client, uri, BROKEN)
-    report = await client.text_document_diagnostic_async(lsp.DocumentDiagnosticParams(lsp.TextDocumentIdentifier(uri)))
-    assert {d.code for d in report.items} == {"unknown-category", "missing-ellipsis", "unknown-option"}
 
 
 async def test_settings_silence_codes_and_cap_the_count(quiet_client, workdir):

@@ -1,15 +1,43 @@
--- Driven by test_neovim.py: real Neovim, its own LSP client, the bundled setup module.
+-- Driven by test_neovim.py: real Neovim, its own LSP client, our documented setups.
 -- Writes what it saw as JSON to $CLAN_LSP_RESULT and quits with 1 if anything is missing.
+-- $CLAN_LSP_SETUP picks how the server is configured: "module" (the bundled setup module, any
+-- release) or "readme" (the README's `vim.lsp.config`/`vim.lsp.enable` block, run as written
+-- there with only the command replaced: 0.11+).
 local root = os.getenv("CLAN_LSP_ROOT")
 local result_path = os.getenv("CLAN_LSP_RESULT")
-vim.opt.rtp:append(root .. "/editors/neovim")
+local setup = os.getenv("CLAN_LSP_SETUP") or "module"
+local cmd = { os.getenv("CLAN_LSP_PYTHON"), "-m", "clan_lsp" }
 vim.cmd("filetype on")
-require("clan_lsp").setup({ cmd = { os.getenv("CLAN_LSP_PYTHON"), "-m", "clan_lsp" } })
 
-local result = { diagnostics = {}, completion = {}, definition = {}, errors = {} }
+local result = { diagnostics = {}, completion = {}, definition = {}, errors = {}, setup = setup }
+local v = vim.version()
+result.version = string.format("%d.%d.%d", v.major, v.minor, v.patch)
+
+local function readme_block(heading)
+  local text = table.concat(vim.fn.readfile(root .. "/editors/neovim/README.md"), "\n")
+  local section = text:match("\n## " .. heading .. "\n(.-)\n## ")
+  return section and section:match("```lua\n(.-)```")
+end
+
+local configured, setup_error = pcall(function()
+  if setup == "readme" then
+    local block = readme_block("Neovim 0.11 and newer")
+    assert(block, "no lua block under '## Neovim 0.11 and newer' in editors/neovim/README.md")
+    local command = "{ " .. table.concat(vim.tbl_map(function(part) return string.format("%q", part) end, cmd), ", ") .. " }"
+    local replaced, count = block:gsub('{ "clan%-lsp" }', function() return command end)
+    assert(count == 1, "the README block names no { \"clan-lsp\" } command")
+    assert((loadstring or load)(replaced, "README"))()
+  else
+    vim.opt.rtp:append(root .. "/editors/neovim")
+    require("clan_lsp").setup({ cmd = cmd })
+  end
+end)
+if not configured then
+  table.insert(result.errors, "setup (" .. setup .. ") failed: " .. tostring(setup_error))
+end
 
 local function client_for(bufnr)
-  local clients = vim.lsp.buf_get_clients and vim.lsp.buf_get_clients(bufnr) or vim.lsp.get_clients({ bufnr = bufnr })
+  local clients = vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }) or vim.lsp.buf_get_clients(bufnr)
   for _, client in pairs(clients) do
     return client
   end
@@ -36,7 +64,13 @@ end
 
 local function request(bufnr, method, line, character)
   local params = { textDocument = { uri = vim.uri_from_bufnr(bufnr) }, position = { line = line, character = character } }
-  local response = client_for(bufnr).request_sync(method, params, 10000, bufnr)
+  local client = client_for(bufnr)
+  local response
+  if vim.fn.has("nvim-0.11") == 1 then
+    response = client:request_sync(method, params, 10000, bufnr) -- a method since 0.11
+  else
+    response = client.request_sync(method, params, 10000, bufnr)
+  end
   if response == nil or response.err then
     table.insert(result.errors, method .. " failed: " .. vim.inspect(response))
     return nil
@@ -47,7 +81,18 @@ end
 local ok, err = pcall(function()
   -- diagnostics on the broken example
   local broken = open(root .. "/examples/broken/default.nix")
-  vim.wait(15000, function() return #vim.diagnostic.get(broken) > 0 end, 50)
+  -- read once the count has settled: a second set (pushed and pulled) would come later
+  local count, since = 0, vim.loop.now()
+  vim.wait(20000, function()
+    local now = #vim.diagnostic.get(broken)
+    if now ~= count then
+      count, since = now, vim.loop.now()
+    end
+    return count > 0 and vim.loop.now() - since > 1500
+  end, 50)
+  local client = client_for(broken)
+  result.pull = client ~= nil and client.server_capabilities.diagnosticProvider ~= nil
+  result.client_pulls = vim.lsp.protocol.make_client_capabilities().textDocument.diagnostic ~= nil
   for _, d in ipairs(vim.diagnostic.get(broken)) do
     table.insert(result.diagnostics, { line = d.lnum, col = d.col, code = d.code or (d.user_data and d.user_data.lsp and d.user_data.lsp.code), message = d.message })
   end
