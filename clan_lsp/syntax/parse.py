@@ -15,6 +15,7 @@ import tree_sitter
 import tree_sitter_nix
 
 from .positions import LineIndex
+from .recover import Recovery, recover
 
 LANGUAGE = tree_sitter.Language(tree_sitter_nix.language())
 
@@ -81,6 +82,8 @@ def _trailing_formal_commas(root: Node) -> list[int]:
 class SyntaxTree:
     """One document's text and tree, updated by edits with incremental reparses."""
 
+    RECOVER = True  # read half-typed text around its broken spots (bench/halftyped.py turns it off)
+
     def __init__(self, text: str | bytes, parser: tree_sitter.Parser | None = None):
         self.parser = parser or new_parser()
         self.text = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
@@ -91,6 +94,7 @@ class SyntaxTree:
         self._line_index: LineIndex | None = None
         self._index = None
         self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
+        self._recovery: Recovery | None | bool = False  # False: not computed yet
 
     @property
     def index(self):
@@ -99,17 +103,33 @@ class SyntaxTree:
         if self._index is None:
             from .queries import SyntaxIndex
 
-            if self._index_before_edit is not None:
+            if self._index_before_edit is not None and self.recovery is None:
                 previous, old_tree, start, old_end, new_end = self._index_before_edit
                 self._index = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
             else:
-                self._index = SyntaxIndex.build(self.tree.root_node, self.text)
+                self._index = SyntaxIndex.build(self.root, self.text)
             self._index_before_edit = None
         return self._index
 
     @property
     def root(self) -> Node:
+        """The tree every reader of meaning uses: on half-typed text, the recovered one.
+
+        Its nodes have the offsets of the real text (broken spots are blanked, not cut).
+        """
+        recovery = self.recovery
+        return recovery.tree.root_node if recovery is not None else self.tree.root_node
+
+    @property
+    def raw_root(self) -> Node:
+        """The parser's own tree of the text, broken spots included (what is under the cursor)."""
         return self.tree.root_node
+
+    @property
+    def recovery(self) -> Recovery | None:
+        if self._recovery is False:
+            self._recovery = recover(self._parse_text, self.tree, self.parser.parse) if self.RECOVER else None
+        return self._recovery  # type: ignore[return-value]
 
     @property
     def line_index(self) -> LineIndex:
@@ -167,6 +187,7 @@ class SyntaxTree:
         self._blanked = []
         self._line_index = new_index
         self._index = None
+        self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair_trailing_commas()
         # The index follows one edit at a time; blanked commas are fine when the parser
@@ -178,13 +199,27 @@ class SyntaxTree:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def syntax_errors(self, limit: int = 20) -> list[SyntaxError_]:
+        """Each broken spot once, where it is: the spots recovery blanked, then what is left."""
         errors: list[SyntaxError_] = []
+        recovery = self.recovery
+        if recovery is not None:
+            for broken in recovery.broken:
+                start, end = broken.at or (broken.start, broken.end)
+                if broken.message is not None:
+                    errors.append(SyntaxError_(start, max(end, start + 1), broken.message))
         for node in _error_nodes(self.root):
-            errors.append(describe_error(self, node))
             if len(errors) >= limit:
                 break
+            errors.append(describe_error(self, node))
+        # Recovery may close what is open after the end of the text: what it finds there
+        # is its own doing (the opener is reported already).
+        size = len(self.text)
+        errors = [e for e in errors if e.start < size or size == 0]
+        for error in errors:
+            error.end = max(error.start, min(error.end, size))
         errors.sort(key=lambda e: e.start)
-        return errors
+        unique = {(e.start, e.end, e.message): e for e in errors}
+        return list(unique.values())[:limit]
 
 
 BINDINGS = ("binding", "inherit", "inherit_from")
