@@ -225,7 +225,9 @@ class AttrSet(Value):
             elif len(defs) == 1:
                 return value
             else:
-                merged.dynamic = True
+                # Defined twice and not as sets: Nix rejects the file before evaluating
+                # (duplicate-attribute says so); its value is nothing a rule can judge.
+                return Unknown(d.key_node)
         return merged
 
     def path(self, *names: str) -> Value | None:
