@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from clan_lsp.analysis import Files, analyze  # noqa: E402
 from clan_lsp.model import AttrSet, Str, find_services, load_source, peel_functions  # noqa: E402
+from clan_lsp.syntax import SyntaxTree  # noqa: E402
 from clan_lsp.workspace import WorkspaceIndex  # noqa: E402
 
 ROLE_SNIPPET = """
@@ -206,7 +207,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clan-core", default=None, help="a clan-core checkout: also measure a copy of its sshd service")
     parser.add_argument("--verbose", action="store_true", help="one line per keystroke")
+    parser.add_argument("--without-recovery", action="store_true", help="the parser's own tree only (as before recovery)")
     options = parser.parse_args()
+    if options.without_recovery:
+        SyntaxTree.RECOVER = False
     with tempfile.TemporaryDirectory(prefix="halftyped-") as scratch:
         totals = [0, 0, 0, 0, 0]
         print(f"{'case':45} {'keys':>5} {'localised':>10} {'kept':>8} {'no stray':>9} {'model':>8}")

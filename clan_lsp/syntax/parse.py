@@ -15,7 +15,7 @@ import tree_sitter
 import tree_sitter_nix
 
 from .positions import LineIndex
-from .recover import Recovery, recover
+from .recover import Recovery, loose_runs, recover
 
 LANGUAGE = tree_sitter.Language(tree_sitter_nix.language())
 
@@ -264,6 +264,11 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
         start = max(0, node.start_byte - 1) if node.start_byte == node.end_byte else node.start_byte
         return SyntaxError_(start, max(node.end_byte, start + 1), message)
 
+    # An ERROR holding complete bindings (often the whole file): the broken part is
+    # what lies between them, not the whole.
+    for loose in loose_runs(node, tree.text):
+        start, end = loose.at or (loose.start, loose.end)
+        return SyntaxError_(start, max(end, start + 1), loose.message or "syntax error")
     text = _token_text(tree, node)
     parent = node.parent
     where = _binding_name(tree, parent)

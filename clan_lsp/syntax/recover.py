@@ -190,7 +190,7 @@ def _unclosed(opener: Node, text: bytes, until: int) -> Broken:
     return Broken(start, until, f"expected `{closer}` to close {what}", (opener.start_byte, opener.end_byte))
 
 
-def _loose_runs(root: Node, text: bytes) -> Iterator[Broken]:
+def loose_runs(root: Node, text: bytes) -> Iterator[Broken]:
     """Tokens between the complete bindings that tree-sitter kept inside an ERROR node."""
     stack = [root]
     while stack:
@@ -234,7 +234,7 @@ def _candidates(recovery: Recovery) -> list[Broken]:
         *_open_strings(root, recovery.text),
         *_brackets(root, recovery.text),
         *_swallowing_bindings(root, recovery.text),
-        *_loose_runs(root, recovery.text),
+        *loose_runs(root, recovery.text),
     ]
 
 
