@@ -27,7 +27,9 @@ import argparse
 import os
 import shutil
 import sys
+import statistics
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +84,7 @@ class Keystroke:
     strays: list[str]
     model_kept: bool
     missing: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # parse, model and every rule, as the server runs them
 
 
 @dataclass
@@ -136,7 +139,9 @@ def measure(case: Case, prefixes: list[int] | None = None) -> list[Keystroke]:
     for n in prefixes if prefixes is not None else range(1, len(case.snippet) + 1):
         typed = case.snippet[:n].encode()
         text = case.text[: case.at] + case.snippet[:n] + case.text[case.at :]
+        started = time.perf_counter()
         now = snapshot(case, text)
+        seconds = time.perf_counter() - started
         at, end = case.at, case.at + len(typed)
         first_line = now.line_of.position(at).line
         last_line = now.line_of.position(end).line + 1
@@ -162,7 +167,7 @@ def measure(case: Case, prefixes: list[int] | None = None) -> list[Keystroke]:
             if f.code != "syntax-error" and not (at <= f.start < end) and (f.code, f.start) not in expected
         ]
         missing = sorted(before.names - now.names)
-        results.append(Keystroke(n, localised, spans, kept, strays, not missing, missing))
+        results.append(Keystroke(n, localised, spans, kept, strays, not missing, missing, seconds))
     return results
 
 
@@ -213,7 +218,7 @@ def main() -> int:
         SyntaxTree.RECOVER = False
     with tempfile.TemporaryDirectory(prefix="halftyped-") as scratch:
         totals = [0, 0, 0, 0, 0]
-        print(f"{'case':45} {'keys':>5} {'localised':>10} {'kept':>8} {'no stray':>9} {'model':>8}")
+        print(f"{'case':45} {'keys':>5} {'localised':>10} {'kept':>8} {'no stray':>9} {'model':>8} {'ms p50':>7} {'ms max':>7}")
         for case in cases(options.clan_core, scratch):
             results = measure(case)
             counts = [
@@ -225,7 +230,11 @@ def main() -> int:
             ]
             totals = [a + b for a, b in zip(totals, counts)]
             n = counts[0]
-            print(f"{case.name:45} {n:5} {percent(counts[1], n):>10} {percent(counts[2], n):>8} {percent(counts[3], n):>9} {percent(counts[4], n):>8}")
+            times = [r.seconds * 1000 for r in results]
+            print(
+                f"{case.name:45} {n:5} {percent(counts[1], n):>10} {percent(counts[2], n):>8} {percent(counts[3], n):>9} "
+                f"{percent(counts[4], n):>8} {statistics.median(times):7.1f} {max(times):7.1f}"
+            )
             if options.verbose:
                 for r in results:
                     typed = case.snippet[: r.typed].replace("\n", "⏎")[-30:]

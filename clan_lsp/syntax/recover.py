@@ -12,13 +12,30 @@ keeps its meaning) and the broken spots, said in words, for the syntax errors.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import tree_sitter
+import tree_sitter_nix
 
 Node = tree_sitter.Node
+
+# Walking every node in Python is slow; these searches run in C (inside ERROR nodes too).
+_TOKENS = tree_sitter.Query(
+    tree_sitter.Language(tree_sitter_nix.language()),
+    '["{" "}" "[" "]" "(" ")" "${"] @bracket "\\"" @quote (string_expression) @string',
+)
+
+
+Tokens = dict[str, list[Node]]
+
+
+def _tokens(root: Node) -> Tokens:
+    """Brackets, quotes and strings of a tree, each kind in document order."""
+    found = tree_sitter.QueryCursor(_TOKENS).captures(root)
+    return {kind: sorted(found.get(kind, ()), key=lambda n: n.start_byte) for kind in ("bracket", "quote", "string")}
 
 MAX_PARSES = 24  # reparses per recovery: typing must stay fast
 MAX_BYTES = 512 * 1024  # larger files are not recovered (their errors are still reported)
@@ -51,9 +68,10 @@ class Recovery:
     text: bytes  # the text the parser saw, broken spots blanked
     tree: tree_sitter.Tree
     broken: list[Broken] = field(default_factory=list)
+    tokens: Tokens = field(default_factory=dict, repr=False)
 
 
-def damage(root: Node, text: bytes) -> int:
+def damage(root: Node, text: bytes, tokens: Tokens) -> int:
     """How broken a tree is: bytes under outermost ERROR nodes, one per MISSING node, and
     the bytes of `"` strings after their first line (on broken text, a string being typed
     that ran on to the next quote of the file)."""
@@ -69,10 +87,10 @@ def damage(root: Node, text: bytes) -> int:
         if node.is_missing:
             total += 1
             continue
-        if node.type == "string_expression":
-            total += max(0, node.end_byte - _line_end(text, node.start_byte))
-            continue
-        stack.extend(c for c in node.children if c.has_error or c.is_missing or c.type == "string_expression" or c.child_count)
+        stack.extend(c for c in node.children if c.has_error or c.is_missing)
+    for string in tokens["string"]:
+        if string.start_point[0] != string.end_point[0]:
+            total += max(0, string.end_byte - _line_end(text, string.start_byte))
     return total
 
 
@@ -112,10 +130,10 @@ def _first_on_line(text: bytes, offset: int) -> bool:
     return not text[_line_start(text, offset) : offset].strip()
 
 
-def _open_strings(root: Node, text: bytes) -> Iterator[Broken]:
+def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     """`"...` running over the end of its line: the string being typed swallowed the rest."""
-    for node in _leaves(root):
-        if node.type != '"' or node.parent is None:
+    for node in tokens["quote"]:
+        if node.parent is None:
             continue
         string = node.parent
         end = _line_end(text, node.start_byte)
@@ -130,10 +148,14 @@ def _open_strings(root: Node, text: bytes) -> Iterator[Broken]:
         if b"\n" not in text[node.end_byte :].rstrip():
             # Typing at the end of the text: close the string after it (no offset moves).
             yield Broken(len(text), len(text), message, (node.start_byte, node.end_byte), fill=b'"')
-        yield Broken(node.start_byte, end, message, (node.start_byte, node.end_byte))
+        at = (node.start_byte, node.end_byte)
+        # Mid-text: the string ends where its line does (as the value of a binding, or not).
+        for fill in (b'"";', b'""', b""):
+            if len(fill) <= end - node.start_byte:
+                yield Broken(node.start_byte, end, message, at, fill=fill)
 
 
-def _brackets(root: Node, text: bytes) -> Iterator[Broken]:
+def _brackets(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     """Brackets that do not pair up, judged by indentation as an author writes them.
 
     A closer that starts its line closes the opener on a line indented as much; openers
@@ -141,8 +163,10 @@ def _brackets(root: Node, text: bytes) -> Iterator[Broken]:
     is stray.
     """
     stack: list[Node] = []
-    for leaf in _leaves(root):
+    for leaf in tokens["bracket"]:
         kind = leaf.type
+        if leaf.is_missing:
+            continue
         if kind in _OPENERS:
             stack.append(leaf)
             continue
@@ -228,24 +252,26 @@ def _loose(run: list[Node], text: bytes) -> Broken:
     return Broken(start, end, f"unexpected `{first}`", (start, min(end, _line_end(text, start))))
 
 
-def _candidates(recovery: Recovery) -> list[Broken]:
+def _candidates(recovery: Recovery) -> Iterator[Broken]:
+    """Spots worth blanking, the likeliest first (generated only as far as they are tried)."""
     root = recovery.tree.root_node
-    return [
-        *_open_strings(root, recovery.text),
-        *_brackets(root, recovery.text),
-        *_swallowing_bindings(root, recovery.text),
-        *loose_runs(root, recovery.text),
-    ]
+    yield from _open_strings(recovery.tokens, recovery.text)
+    yield from _brackets(recovery.tokens, recovery.text)
+    yield from _swallowing_bindings(root, recovery.text)
+    yield from loose_runs(root, recovery.text)
+
+
+def _point(text: bytes, offset: int) -> tuple[int, int]:
+    return (text.count(b"\n", 0, offset), offset - _line_start(text, offset))
 
 
 def _blank(text: bytes, broken: Broken) -> bytes:
     blanked = bytearray(text)
-    if broken.fill:
-        blanked[broken.start : broken.start + len(broken.fill)] = broken.fill
-        return bytes(blanked)
     for i in range(broken.start, broken.end):
         if blanked[i] not in (0x0A, 0x0D):  # keep lines where they are
             blanked[i] = 0x20
+    if broken.fill:
+        blanked[broken.start : broken.start + len(broken.fill)] = broken.fill
     return bytes(blanked)
 
 
@@ -292,7 +318,7 @@ def _swallowing_bindings(root: Node, text: bytes) -> Iterator[Broken]:
         yield Broken(node.start_byte, line, message, at)
 
 
-def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[[bytes], tree_sitter.Tree]) -> Recovery | None:
+def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[..., tree_sitter.Tree]) -> Recovery | None:
     """Blank broken spots while each makes the tree less broken.
 
     One spot often hides another (a string being typed inside a set not yet closed), so a
@@ -300,8 +326,9 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[[bytes], tree_s
     """
     if not tree.root_node.has_error or len(text) > MAX_BYTES:
         return None
-    current = Recovery(text, tree)
-    best = damage(tree.root_node, text)
+    tokens = _tokens(tree.root_node)
+    current = Recovery(text, tree, [], tokens)
+    best = damage(tree.root_node, text, tokens)
     budget = [MAX_PARSES]
     tried: set[tuple[int, int, bytes]] = set()
 
@@ -310,8 +337,17 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[[bytes], tree_s
             return None
         budget[0] -= 1
         new_text = _blank(base.text, broken)
-        new_tree = parse(new_text)
-        return Recovery(new_text, new_tree, base.broken + [broken]), damage(new_tree.root_node, new_text)
+        # An incremental reparse: only the blanked bytes changed (or were added at the end).
+        old_end = min(max(broken.end, broken.start + len(broken.fill)), len(base.text))
+        new_end = old_end + len(new_text) - len(base.text)
+        old_tree = base.tree.copy()
+        old_tree.edit(
+            broken.start, old_end, new_end,
+            _point(base.text, broken.start), _point(base.text, old_end), _point(new_text, new_end),
+        )
+        new_tree = parse(new_text, old_tree)
+        new_tokens = _tokens(new_tree.root_node)
+        return Recovery(new_text, new_tree, base.broken + [broken], new_tokens), damage(new_tree.root_node, new_text, new_tokens)
 
     while best and budget[0] > 0:
         improved = None
@@ -326,7 +362,7 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[[bytes], tree_s
             if step[1] < best:
                 improved = step
                 break
-            for follow in _candidates(step[0])[:3]:
+            for follow in itertools.islice(_candidates(step[0]), 3):
                 second = attempt(step[0], follow)
                 if second is not None and second[1] < best:
                     improved = second
