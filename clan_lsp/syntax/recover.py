@@ -38,7 +38,9 @@ def _tokens(root: Node) -> Tokens:
     return {kind: sorted(found.get(kind, ()), key=lambda n: n.start_byte) for kind in ("bracket", "quote", "string")}
 
 MAX_PARSES = 24  # reparses per recovery: typing must stay fast
-MAX_BYTES = 512 * 1024  # larger files are not recovered (their errors are still reported)
+MAX_BYTES = 512 * 1024
+MAX_ERROR_CHILDREN = 2000
+MAX_CLOSERS = 64  # closing more than this at the end of the text is not typing but hostile nesting  # larger files are not recovered (their errors are still reported)
 
 _OPENERS = {"{": "}", "[": "]", "(": ")", "${": "}"}
 _CLOSERS = ("}", "]", ")")
@@ -182,7 +184,7 @@ def _brackets(tokens: Tokens, text: bytes) -> Iterator[Broken]:
             stack.pop()
         else:
             yield Broken(leaf.start_byte, leaf.end_byte, f"unexpected `{kind}`")
-    if stack:
+    if 0 < len(stack) <= MAX_CLOSERS:
         # Typing at the end of the text: close what is open after it (no offset moves).
         innermost = stack[-1]
         closers = "".join(_OPENERS[o.type] for o in reversed(stack))
@@ -250,6 +252,19 @@ def _loose(run: list[Node], text: bytes) -> Broken:
     first = text[start : _line_end(text, start)].strip().decode("utf-8", "replace")
     first = first if len(first) <= 20 else first[:20] + "…"
     return Broken(start, end, f"unexpected `{first}`", (start, min(end, _line_end(text, start))))
+
+
+def _hostile(root: Node) -> bool:
+    """Thousands of tokens in one broken run (`[[[[…`) are no typing, and tree-sitter's
+    queries over them take seconds: such text is left as the parser read it."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.child_count > MAX_ERROR_CHILDREN and (node.type == "ERROR" or node.parent is None):
+            return True
+        if node.type != "ERROR":
+            stack.extend(c for c in node.children if c.has_error)
+    return False
 
 
 def _candidates(recovery: Recovery) -> Iterator[Broken]:
@@ -324,7 +339,7 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[..., tree_sitte
     One spot often hides another (a string being typed inside a set not yet closed), so a
     blank that does not help alone is kept when one more blank after it does.
     """
-    if not tree.root_node.has_error or len(text) > MAX_BYTES:
+    if not tree.root_node.has_error or len(text) > MAX_BYTES or _hostile(tree.root_node):
         return None
     tokens = _tokens(tree.root_node)
     current = Recovery(text, tree, [], tokens)
