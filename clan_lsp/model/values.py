@@ -514,10 +514,10 @@ class Reader:
         top: dict[str, Thunk] = {}
         children = bindings.named_children
         if any(c.type == "ERROR" for c in children):
-            # Complete bindings tree-sitter kept inside an ERROR among them still count.
+            # Complete bindings tree-sitter kept inside an ERROR among them still count. (The
+            # set is not made dynamic: what the broken part hides is analysis.py's to judge,
+            # from the syntax errors.)
             children = [g for c in children for g in (c.named_children if c.type == "ERROR" else (c,))]
-            if result is not None:
-                result.dynamic = True
         for binding in children:
             if binding.type == "binding":
                 path = binding.child_by_field_name("attrpath")
