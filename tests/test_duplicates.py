@@ -65,8 +65,9 @@ def ours(text: str) -> tuple[str, int, int] | None:
     if not found:
         return None
     first = found[0]
-    match = re.fullmatch(r"attribute '(.+)' already defined at /nowhere/t\.nix:1:(\d+)", first.message)
-    assert match, first.message
+    match = re.fullmatch(r"attribute '(.+)' already defined at /nowhere/t\.nix:1:(\d+)", first.clan_message)
+    assert match, first.clan_message
+    assert first.message == f"`{match.group(1)}` is defined twice in one set; the other definition is on line 1"
     return match.group(1), first.start + 1, int(match.group(2))
 
 

@@ -97,7 +97,7 @@ def test_a_set_never_closed_is_reported_at_its_brace() -> None:
     text = '{\n  a = 1;\n  roles.agent = {\n    description = "x";\n  b = 2;\n}\n'
     assert _errors(text) == [("{", "expected `}` to close the `{` of `roles.agent`")]
     tree = SyntaxTree(text)
-    assert not tree.root.has_error and tree.raw_root.has_error
+    assert not tree.model_root.has_error and tree.root.has_error
 
 
 def test_a_string_never_closed_is_reported_at_its_quote() -> None:
@@ -110,7 +110,7 @@ def test_what_is_open_at_the_end_of_the_text_is_closed_after_it() -> None:
     tree = SyntaxTree(text)
     assert [m for _, m in _errors(text)] == ["expected `]` to close this `[`", 'expected `"` to end the string']
     assert all(e.end <= len(text) for e in tree.syntax_errors())
-    categories = tree.root.descendant_for_byte_range(text.index("Net"), text.index("Net") + 3)
+    categories = tree.model_root.descendant_for_byte_range(text.index("Net"), text.index("Net") + 3)
     assert categories.type == "string_fragment"  # the cursor is inside a string, in a list
 
 
@@ -125,7 +125,7 @@ def test_recovery_keeps_every_offset() -> None:
     text = '{\n  x = {\n    y = "open\n  z = 1;\n}\n'
     tree = SyntaxTree(text)
     z = text.index("z = 1")
-    node = tree.root.descendant_for_byte_range(z, z + 1)
+    node = tree.model_root.descendant_for_byte_range(z, z + 1)
     assert tree.node_text(node) == "z"
 
 

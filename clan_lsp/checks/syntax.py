@@ -14,8 +14,8 @@ follows Nix's parser (checked with `nix-instantiate --parse`, Nix 2.8):
   computed from a variable (`${x}`) is never a duplicate.
 
 Nix stops at the first duplicate; every one is reported here, each where Nix would put it
-and in its words (for merged literals Nix names the earlier definition's place "at" and the
-later one "already defined at").
+with Nix's words as clan's message (for merged literals Nix names the earlier definition's
+place "at" and the later one "already defined at").
 """
 
 from __future__ import annotations
@@ -184,27 +184,31 @@ def duplicates(root: Node, text: bytes) -> Iterator[_Duplicate]:
         yield from found
 
 
-def _where(source: SourceFile, node: Node) -> str:
+def _line_column(source: SourceFile, node: Node) -> tuple[int, int]:
+    """1-based, as Nix counts: the column in bytes."""
     index = source.tree.line_index
     line = index.line_of(node.start_byte)
-    column = node.start_byte - index.line_starts[line] + 1
-    path = os.path.abspath(source.path) if source.path else "«string»"
-    return f"{path}:{line + 1}:{column}"
+    return line + 1, node.start_byte - index.line_starts[line] + 1
 
 
 def duplicate_findings(source: SourceFile) -> list[Finding]:
     """duplicate-attribute findings of one file (any .nix file: Nix's parser rejects them all)."""
-    return [
-        Finding(
-            "duplicate-attribute",
-            ERROR,
-            d.node.start_byte,
-            d.node.end_byte,
-            f"attribute '{d.name}' already defined at {_where(source, d.previous)}",
-            source.path,
+    path = os.path.abspath(source.path) if source.path else "«string»"
+    findings = []
+    for d in duplicates(source.tree.model_root, source.text):
+        line, column = _line_column(source, d.previous)
+        findings.append(
+            Finding(
+                "duplicate-attribute",
+                ERROR,
+                d.node.start_byte,
+                d.node.end_byte,
+                f"`{d.name}` is defined twice in one set; the other definition is on line {line}",
+                source.path,
+                clan_message=f"attribute '{d.name}' already defined at {path}:{line}:{column}",
+            )
         )
-        for d in duplicates(source.tree.root, source.text)
-    ]
+    return findings
 
 
 @rule("duplicate-attribute", ERROR, None, "an attribute defined twice in one set, which Nix rejects before evaluating")

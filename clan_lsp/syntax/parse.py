@@ -95,6 +95,7 @@ class SyntaxTree:
         self._index = None
         self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
         self._recovery: Recovery | None | bool = False  # False: not computed yet
+        self._index_recovered = False
 
     @property
     def index(self):
@@ -103,27 +104,30 @@ class SyntaxTree:
         if self._index is None:
             from .queries import SyntaxIndex
 
-            if self._index_before_edit is not None and self.recovery is None:
+            recovered = self.recovery is not None
+            if self._index_before_edit is not None and not recovered:
                 previous, old_tree, start, old_end, new_end = self._index_before_edit
                 self._index = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
             else:
-                self._index = SyntaxIndex.build(self.root, self.text)
+                self._index = SyntaxIndex.build(self.model_root, self.text)  # what the model reads
             self._index_before_edit = None
+            self._index_recovered = recovered  # then the next edit cannot update it from the parser's tree
         return self._index
 
     @property
     def root(self) -> Node:
-        """The tree every reader of meaning uses: on half-typed text, the recovered one.
+        """The parser's own tree of the text, broken spots included (what is under the cursor)."""
+        return self.tree.root_node
 
-        Its nodes have the offsets of the real text (broken spots are blanked, not cut).
+    @property
+    def model_root(self) -> Node:
+        """The tree the model reads: on half-typed text, the recovered one (see recover.py).
+
+        Its nodes have the offsets of the real text (broken spots are blanked, not cut), but
+        they are not `root`'s nodes: compare the two by offsets, never by node id.
         """
         recovery = self.recovery
         return recovery.tree.root_node if recovery is not None else self.tree.root_node
-
-    @property
-    def raw_root(self) -> Node:
-        """The parser's own tree of the text, broken spots included (what is under the cursor)."""
-        return self.tree.root_node
 
     @property
     def recovery(self) -> Recovery | None:
@@ -192,7 +196,7 @@ class SyntaxTree:
         self._repair_trailing_commas()
         # The index follows one edit at a time; blanked commas are fine when the parser
         # sees them blanked at the same places before and after it.
-        follows = previous is not None and sorted(restored) == sorted(self._blanked)
+        follows = previous is not None and not self._index_recovered and sorted(restored) == sorted(self._blanked)
         self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
 
     def node_text(self, node: Node) -> str:
@@ -207,7 +211,7 @@ class SyntaxTree:
                 start, end = broken.at or (broken.start, broken.end)
                 if broken.message is not None:
                     errors.append(SyntaxError_(start, max(end, start + 1), broken.message))
-        for node in _error_nodes(self.root):
+        for node in _error_nodes(self.model_root):
             if len(errors) >= limit:
                 break
             errors.append(describe_error(self, node))
@@ -318,7 +322,9 @@ def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] 
         return None
     cursor = root.walk()
     chain = [cursor.node]
-    while chain[-1].id != node.id:
+    # By place and kind, not node id: `node` may come from the recovered tree of half-typed
+    # text (SyntaxTree.model_root) while `root` is the parser's own.
+    while not (chain[-1].id == node.id or _same_place(chain[-1], node)):
         if len(chain) > limit or cursor.goto_first_child_for_byte(node.start_byte) is None:
             return None
         while not (cursor.node.start_byte <= node.start_byte and node.end_byte <= cursor.node.end_byte):
@@ -326,6 +332,10 @@ def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] 
                 return None
         chain.append(cursor.node)
     return chain
+
+
+def _same_place(a: Node, b: Node) -> bool:
+    return a.start_byte == b.start_byte and a.end_byte == b.end_byte and a.type == b.type
 
 
 def walk(root: Node) -> Iterator[Node]:
