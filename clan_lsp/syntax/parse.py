@@ -319,11 +319,16 @@ def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] 
     node is not below root or lies deeper than `limit`.
     """
     if not (root.start_byte <= node.start_byte and node.end_byte <= root.end_byte):
+        if node.type == "ERROR" and node.start_byte <= root.start_byte < node.end_byte:
+            # An ERROR of the parser's tree that swallowed root's place (root from the
+            # recovered tree of half-typed text, which may close what is open after the
+            # end of the text): it stands at root, nowhere deeper.
+            return [root]
         return None
     cursor = root.walk()
     chain = [cursor.node]
     # By place and kind, not node id: `node` may come from the recovered tree of half-typed
-    # text (SyntaxTree.model_root) while `root` is the parser's own.
+    # text (SyntaxTree.model_root) while `root` is the parser's own, or the other way round.
     while not (chain[-1].id == node.id or _same_place(chain[-1], node)):
         if len(chain) > limit or cursor.goto_first_child_for_byte(node.start_byte) is None:
             return None
