@@ -136,3 +136,11 @@ def test_an_incremental_edit_recovers_again() -> None:
     assert [e.message for e in tree.syntax_errors()] == ["expected `}` to close the `{` of `c`"]
     tree.edit(at, at + len(b"  c = {\n"), b"")
     assert tree.syntax_errors() == [] and tree.recovery is None
+
+
+def test_recovery_never_blanks_most_of_the_file() -> None:
+    text = '{ ... }: { roles.a.perInstance = { settings, ... }: { nixosModule.x = "${settings.}"; }; }'
+    tree = SyntaxTree(text)
+    assert tree.model_root.type == "source_code" and tree.model_root.child_count == 1
+    (error,) = tree.syntax_errors()
+    assert text.index("${") < error.start < text.index('}"')  # inside the interpolation

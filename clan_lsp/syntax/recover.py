@@ -142,8 +142,10 @@ def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
         if string.type == "string_expression":
             if node.start_byte != string.start_byte:
                 continue  # the closing quote
-            if string.end_byte <= end and not string.has_error:
-                continue
+            last = string.children[-1] if string.child_count > 1 else None
+            closed = last is not None and last.type == '"' and not last.is_missing
+            if string.end_byte <= end and closed:
+                continue  # closed on its line (an error inside `${ }` is not the string's)
         elif string.type != "ERROR":
             continue
         message = "expected `\"` to end the string"
@@ -364,6 +366,15 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[..., tree_sitte
         new_tokens = _tokens(new_tree.root_node)
         return Recovery(new_text, new_tree, base.broken + [broken], new_tokens), damage(new_tree.root_node, new_text, new_tokens)
 
+    # Recovery mends what is being typed; blanking most of a file is no mending.
+    allowed = max(64, len(b"".join(text.split())) // 2)  # bytes other than whitespace
+
+    def kept(step: tuple[Recovery, int] | None) -> bool:
+        if step is None or step[1] >= best:
+            return False
+        lost = sum(len(text[b.start : b.end].replace(b" ", b"").replace(b"\n", b"").replace(b"\t", b"")) for b in step[0].broken)
+        return lost <= allowed
+
     while best and budget[0] > 0:
         improved = None
         for candidate in _candidates(current):
@@ -374,12 +385,12 @@ def recover(text: bytes, tree: tree_sitter.Tree, parse: Callable[..., tree_sitte
             step = attempt(current, candidate)
             if step is None:
                 break
-            if step[1] < best:
+            if kept(step):
                 improved = step
                 break
             for follow in itertools.islice(_candidates(step[0]), 3):
                 second = attempt(step[0], follow)
-                if second is not None and second[1] < best:
+                if kept(second):
                     improved = second
                     break
             if improved is not None:
