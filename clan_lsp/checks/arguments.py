@@ -265,7 +265,8 @@ def unknown_setting_read(ctx: Context) -> None:
             if select.has_default or select.base_text != b"settings":
                 continue
             scope = binder_of(select.base, text, site.part.source.tree.root)
-            if scope is None or scope.binder.id != formal.id:
+            # by offsets: on half-typed text the model reads a recovered tree, not `root`
+            if scope is None or scope.binder.start_byte != formal.start_byte:
                 continue  # an inner function's own `settings`
             first = select.path.named_children[0] if select.path.named_children else None
             if first is None or first.type != "identifier":

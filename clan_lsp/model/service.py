@@ -37,7 +37,7 @@ class SourceFile:
 
 def load_source(text: bytes | str, path: str | None = None, tree: SyntaxTree | None = None) -> SourceFile:
     tree = tree or SyntaxTree(text)
-    return SourceFile(path, tree, read_file(tree.root, tree.text))
+    return SourceFile(path, tree, read_file(tree.model_root, tree.text))
 
 
 @dataclass

@@ -225,7 +225,9 @@ class AttrSet(Value):
             elif len(defs) == 1:
                 return value
             else:
-                merged.dynamic = True
+                # Defined twice and not as sets: Nix rejects the file before evaluating
+                # (duplicate-attribute says so); its value is nothing a rule can judge.
+                return Unknown(d.key_node)
         return merged
 
     def path(self, *names: str) -> Value | None:
@@ -424,6 +426,8 @@ class Reader:
         if kind == "assert_expression":
             body = node.child_by_field_name("body")
             return self.read(body, env) if body is not None else Unknown(node)
+        if kind == "ERROR":
+            return self.error(node, env)
         return Unknown(node)
 
     # -- pieces
@@ -432,6 +436,21 @@ class Reader:
         formals_node = node.child_by_field_name("formals")
         universal = node.child_by_field_name("universal")
         body = node.child_by_field_name("body")
+        inner, formals, ellipsis, param = self._arguments(formals_node, universal, env)
+        return Lambda(
+            node,
+            param,
+            universal,
+            formals,
+            ellipsis,
+            formals_node,
+            self.thunk(body, inner) if body is not None else known(Unknown(node)),
+        )
+
+    def _arguments(
+        self, formals_node: Node | None, universal: Node | None, env: Env
+    ) -> tuple[Env, list[Formal] | None, bool, str | None]:
+        """The scope a function's body sees, and its formals, `...` and `@name`."""
         inner = Env(env, opaque=True)
         formals: list[Formal] | None = None
         ellipsis = False
@@ -454,15 +473,28 @@ class Reader:
             thunk = Thunk(None, inner, self)
             thunk.binder = universal
             inner.bindings[param] = thunk
-        return Lambda(
-            node,
-            param,
-            universal,
-            formals,
-            ellipsis,
-            formals_node,
-            self.thunk(body, inner) if body is not None else known(Unknown(node)),
-        )
+        return inner, formals, ellipsis, param
+
+    def error(self, node: Node, env: Env) -> Value:
+        """An ERROR node: tree-sitter keeps the complete bindings of a broken set inside it.
+
+        `{ lib, ... }: { a = 1; b = <broken>` often becomes one ERROR holding the formals,
+        `:`, `{`, the complete bindings and the broken tokens: read it as the function and
+        set it was meant to be, with the bindings it kept (and dynamic: some are missing).
+        """
+        children = [c for c in node.children if c.type != "comment"]
+        if len(children) >= 2 and children[0].type == "formals" and children[1].type == ":":
+            inner, formals, ellipsis, param = self._arguments(children[0], None, env)
+            body = self._error_set(node, inner)
+            return Lambda(node, param, None, formals, ellipsis, children[0], known(body))
+        if any(c.type in ("binding", "inherit", "inherit_from") for c in children):
+            return self._error_set(node, env)
+        return Unknown(node)
+
+    def _error_set(self, node: Node, env: Env) -> Value:
+        result = AttrSet(node, dynamic=True)
+        self._bind(node, None, env, result)
+        return result
 
     def attrset(self, node: Node, env: Env, recursive: bool) -> AttrSet:
         result = AttrSet(node)
@@ -480,7 +512,13 @@ class Reader:
     ) -> dict[str, Thunk]:
         """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec)."""
         top: dict[str, Thunk] = {}
-        for binding in bindings.named_children:
+        children = bindings.named_children
+        if any(c.type == "ERROR" for c in children):
+            # Complete bindings tree-sitter kept inside an ERROR among them still count. (The
+            # set is not made dynamic: what the broken part hides is analysis.py's to judge,
+            # from the syntax errors.)
+            children = [g for c in children for g in (c.named_children if c.type == "ERROR" else (c,))]
+        for binding in children:
             if binding.type == "binding":
                 path = binding.child_by_field_name("attrpath")
                 value = binding.child_by_field_name("expression")

@@ -22,6 +22,7 @@ import tree_sitter
 import tree_sitter_nix
 
 from .positions import LineIndex
+from .recover import Recovery, loose_runs, recover
 
 LANGUAGE = tree_sitter.Language(tree_sitter_nix.language())
 
@@ -113,6 +114,8 @@ def _pipe_operators(root: Node, text: bytes) -> list[tuple[int, bytes]]:
 class SyntaxTree:
     """One document's text and tree, updated by edits with incremental reparses."""
 
+    RECOVER = True  # read half-typed text around its broken spots (bench/halftyped.py turns it off)
+
     def __init__(self, text: str | bytes, parser: tree_sitter.Parser | None = None):
         self.parser = parser or new_parser()
         self.text = text.encode("utf-8", errors="surrogateescape") if isinstance(text, str) else text
@@ -124,6 +127,8 @@ class SyntaxTree:
         self._line_index: LineIndex | None = None
         self._index = None
         self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
+        self._recovery: Recovery | None | bool = False  # False: not computed yet
+        self._index_recovered = False
 
     @property
     def index(self):
@@ -132,17 +137,36 @@ class SyntaxTree:
         if self._index is None:
             from .queries import SyntaxIndex
 
-            if self._index_before_edit is not None:
+            recovered = self.recovery is not None
+            if self._index_before_edit is not None and not recovered:
                 previous, old_tree, start, old_end, new_end = self._index_before_edit
                 self._index = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
             else:
-                self._index = SyntaxIndex.build(self.tree.root_node, self.text)
+                self._index = SyntaxIndex.build(self.model_root, self.text)  # what the model reads
             self._index_before_edit = None
+            self._index_recovered = recovered  # then the next edit cannot update it from the parser's tree
         return self._index
 
     @property
     def root(self) -> Node:
+        """The parser's own tree of the text, broken spots included (what is under the cursor)."""
         return self.tree.root_node
+
+    @property
+    def model_root(self) -> Node:
+        """The tree the model reads: on half-typed text, the recovered one (see recover.py).
+
+        Its nodes have the offsets of the real text (broken spots are blanked, not cut), but
+        they are not `root`'s nodes: compare the two by offsets, never by node id.
+        """
+        recovery = self.recovery
+        return recovery.tree.root_node if recovery is not None else self.tree.root_node
+
+    @property
+    def recovery(self) -> Recovery | None:
+        if self._recovery is False:
+            self._recovery = recover(self._parse_text, self.tree, self.parser.parse) if self.RECOVER else None
+        return self._recovery  # type: ignore[return-value]
 
     @property
     def line_index(self) -> LineIndex:
@@ -199,25 +223,40 @@ class SyntaxTree:
         self._repaired = []
         self._line_index = None
         self._index = None
+        self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair()
         # The index follows one edit at a time; repaired bytes (blanked commas, pipe
         # stand-ins) are fine when the parser sees them repaired at the same places
-        # before and after it.
-        follows = previous is not None and sorted(restored) == sorted(self._repaired)
+        # before and after it, and when the index was not built from a recovered tree.
+        follows = previous is not None and not self._index_recovered and sorted(restored) == sorted(self._repaired)
         self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
 
     def node_text(self, node: Node) -> str:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")
 
     def syntax_errors(self, limit: int = 20) -> list[SyntaxError_]:
+        """Each broken spot once, where it is: the spots recovery blanked, then what is left."""
         errors: list[SyntaxError_] = []
-        for node in _error_nodes(self.root):
-            errors.append(describe_error(self, node))
+        recovery = self.recovery
+        if recovery is not None:
+            for broken in recovery.broken:
+                start, end = broken.at or (broken.start, broken.end)
+                if broken.message is not None:
+                    errors.append(SyntaxError_(start, max(end, start + 1), broken.message))
+        for node in _error_nodes(self.model_root):
             if len(errors) >= limit:
                 break
+            errors.append(describe_error(self, node))
+        # Recovery may close what is open after the end of the text: what it finds there
+        # is its own doing (the opener is reported already).
+        size = len(self.text)
+        errors = [e for e in errors if e.start < size or size == 0]
+        for error in errors:
+            error.end = max(error.start, min(error.end, size))
         errors.sort(key=lambda e: e.start)
-        return errors
+        unique = {(e.start, e.end, e.message): e for e in errors}
+        return list(unique.values())[:limit]
 
 
 BINDINGS = ("binding", "inherit", "inherit_from")
@@ -262,6 +301,11 @@ def describe_error(tree: SyntaxTree, node: Node) -> SyntaxError_:
         start = max(0, node.start_byte - 1) if node.start_byte == node.end_byte else node.start_byte
         return SyntaxError_(start, max(node.end_byte, start + 1), message)
 
+    # An ERROR holding complete bindings (often the whole file): the broken part is
+    # what lies between them, not the whole.
+    for loose in loose_runs(node, tree.text):
+        start, end = loose.at or (loose.start, loose.end)
+        return SyntaxError_(start, max(end, start + 1), loose.message or "syntax error")
     text = _token_text(tree, node)
     parent = node.parent
     where = _binding_name(tree, parent)
@@ -308,10 +352,17 @@ def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] 
     node is not below root or lies deeper than `limit`.
     """
     if not (root.start_byte <= node.start_byte and node.end_byte <= root.end_byte):
+        if node.type == "ERROR" and node.start_byte <= root.start_byte < node.end_byte:
+            # An ERROR of the parser's tree that swallowed root's place (root from the
+            # recovered tree of half-typed text, which may close what is open after the
+            # end of the text): it stands at root, nowhere deeper.
+            return [root]
         return None
     cursor = root.walk()
     chain = [cursor.node]
-    while chain[-1].id != node.id:
+    # By place and kind, not node id: `node` may come from the recovered tree of half-typed
+    # text (SyntaxTree.model_root) while `root` is the parser's own, or the other way round.
+    while not (chain[-1].id == node.id or _same_place(chain[-1], node)):
         if len(chain) > limit or cursor.goto_first_child_for_byte(node.start_byte) is None:
             return None
         while not (cursor.node.start_byte <= node.start_byte and node.end_byte <= cursor.node.end_byte):
@@ -319,6 +370,10 @@ def ancestors(root: Node, node: Node, limit: int = MAX_ANCESTORS) -> list[Node] 
                 return None
         chain.append(cursor.node)
     return chain
+
+
+def _same_place(a: Node, b: Node) -> bool:
+    return a.start_byte == b.start_byte and a.end_byte == b.end_byte and a.type == b.type
 
 
 def walk(root: Node) -> Iterator[Node]:
