@@ -122,50 +122,12 @@ def _model_names(source, workspace) -> set[str]:
     return names
 
 
-# What each absence rule finds missing: while such a key is in a broken spot, the rule
-# cannot know whether it is there (see proposed_unreliable).
-ABSENT_KEYS = {
-    "missing-roles": b"roles",
-    "missing-manifest-name": b"name",
-    "missing-readme": b"readme",
-    "missing-role-description": b"description",
-    "exports-not-allowed": b"exports",
-}
-
-
-def proposed_unreliable(finding, source) -> bool:
-    """The rule proposed for analysis.py's `_unreliable` (measured with --proposed-unreliable):
-    a finding is dropped when it overlaps a broken spot (the span recovery blanked, or the
-    syntax error itself), and an absence finding only when a broken spot mentions its key."""
-    tree = source.tree
-    recovery = tree.recovery
-    spans = [(b.start, b.end) for b in recovery.broken] if recovery is not None else []
-    spans += [(e.start, e.end) for e in tree.syntax_errors()]
-    if any(finding.start <= end and start <= finding.end for start, end in spans):
-        return True
-    key = ABSENT_KEYS.get(finding.code)
-    return key is not None and any(key in source.text[start:end] for start, end in spans)
-
-
-PROPOSED = False  # set by --proposed-unreliable
-
-
 def snapshot(case: Case, text: str) -> Snapshot:
     files = Files([case.root] if case.root else None)
     source = load_source(text.encode(), case.path)
     files.set_overlay(case.path, source)
     workspace = WorkspaceIndex.build([case.root], files) if case.root else None
-    if PROPOSED:
-        import clan_lsp.analysis as analysis
-
-        original = analysis._unreliable
-        analysis._unreliable = lambda finding, errors: finding.path == source.path and proposed_unreliable(finding, source)
-        try:
-            report = analyze(source, files, workspace=workspace)
-        finally:
-            analysis._unreliable = original
-    else:
-        report = analyze(source, files, workspace=workspace)
+    report = analyze(source, files, workspace=workspace)
     return Snapshot(report.findings, _model_names(source, workspace), source.tree.line_index)
 
 
@@ -250,14 +212,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clan-core", default=None, help="a clan-core checkout: also measure a copy of its sshd service")
     parser.add_argument("--verbose", action="store_true", help="one line per keystroke")
-    parser.add_argument("--proposed-unreliable", action="store_true", help="analysis drops findings by the rule proposed_unreliable")
     parser.add_argument("--without-recovery", action="store_true", help="the parser's own tree only (as before recovery)")
     options = parser.parse_args()
     if options.without_recovery:
         SyntaxTree.RECOVER = False
-    if options.proposed_unreliable:
-        global PROPOSED
-        PROPOSED = True
     with tempfile.TemporaryDirectory(prefix="halftyped-") as scratch:
         totals = [0, 0, 0, 0, 0]
         print(f"{'case':45} {'keys':>5} {'localised':>10} {'kept':>8} {'no stray':>9} {'model':>8} {'ms p50':>7} {'ms max':>7}")

@@ -173,34 +173,49 @@ def analyze(
 
 def _checked(report: FileReport, source: SourceFile, generation: Generation, workspace) -> FileReport:
     """Add every rule's findings over the file's services, and the inventory rules."""
-    broken = [e for e in report.findings if e.code == "syntax-error"]
+    spans = _broken_spans(source, [e for e in report.findings if e.code == "syntax-error"])
     for module in report.services:
         for finding in run_rules(module, generation, workspace=workspace):
-            if broken and _unreliable(finding, broken):
+            if spans and _unreliable(finding, source, spans):
                 continue
             report.findings.append(finding)
     if workspace is not None and source.path is not None and any(i.source is source for i in workspace.inventories):
         from .checks.inventory import run_inventory_rules
 
         for finding in run_inventory_rules(workspace, generation, source.path):
-            if broken and _unreliable(finding, broken):
+            if spans and _unreliable(finding, source, spans):
                 continue
             report.findings.append(finding)
     report.findings = _unique(report.findings)
     return report
 
 
-# Rules that report something absent: after a syntax error the parser may have
-# swallowed exactly the thing, so they stay quiet until the file parses.
-ABSENCE_CODES = frozenset(
-    {"missing-roles", "missing-manifest-name", "missing-readme", "missing-role-description", "exports-not-allowed"}
-)
+# Rules that report something absent, and the key each finds missing: while that key is
+# in a broken spot, the rule cannot know whether it is there.
+ABSENT_KEYS = {
+    "missing-roles": b"roles",
+    "missing-manifest-name": b"name",
+    "missing-readme": b"readme",
+    "missing-role-description": b"description",
+    "exports-not-allowed": b"exports",
+}
 
 
-def _unreliable(finding: Finding, syntax_errors: list[Finding]) -> bool:
-    if finding.code in ABSENCE_CODES:
+def _broken_spans(source: SourceFile, syntax_errors: list[Finding]) -> list[tuple[int, int]]:
+    """The file's broken spots: what recovery blanked, and where the syntax errors are."""
+    recovery = source.tree.recovery
+    spans = [(b.start, b.end) for b in recovery.broken] if recovery is not None else []
+    return spans + [(e.start, e.end) for e in syntax_errors]
+
+
+def _unreliable(finding: Finding, source: SourceFile, spans: list[tuple[int, int]]) -> bool:
+    """A finding the half-typed text may have caused: it overlaps a broken spot, or it
+    reports a key as absent that a broken spot mentions. The rest of the file keeps its
+    findings while one binding is being typed."""
+    if finding.path == source.path and any(finding.start <= end and start <= finding.end for start, end in spans):
         return True
-    return any(e.path == finding.path and finding.start <= e.end and e.start <= finding.end for e in syntax_errors)
+    key = ABSENT_KEYS.get(finding.code)
+    return key is not None and any(key in source.text[start:end] for start, end in spans)
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import halftyped  # noqa: E402
 
-from clan_lsp.analysis import ABSENCE_CODES  # noqa: E402
+from clan_lsp.analysis import ABSENT_KEYS  # noqa: E402
 from clan_lsp.syntax import SyntaxTree  # noqa: E402
 
 # Where typing stops: after these bits of the snippet (the prefix ends with the bit).
@@ -70,7 +70,7 @@ def test_the_other_findings_survive_a_half_typed_role(cases, stop: str) -> None:
     def shifted(offset: int) -> int:
         return offset if offset < case.at else offset + typed
 
-    wanted = {(f.code, shifted(f.start)) for f in before.findings if f.code not in ABSENCE_CODES}
+    wanted = {(f.code, shifted(f.start)) for f in before.findings if f.code not in ABSENT_KEYS}
     assert len(wanted) >= 5  # the example is broken in many places
     present = {(f.code, f.start) for f in after.findings}
     assert wanted <= present, f"lost: {sorted(wanted - present)}"

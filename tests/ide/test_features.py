@@ -283,3 +283,23 @@ def test_clan_file_outline(tmp_path):
         ("inventory.instances.hello", "class"),
     ]
     assert [c.name for c in symbols[3].children] == ["module.name", "module.input", "roles.default.machines.m1"]
+
+
+def test_half_typed_binding_keeps_the_absence_findings_elsewhere(tmp_path):
+    """exports-not-allowed survives while an unrelated binding is half-typed."""
+    text = """#- /service.nix
+{ ... }:
+{
+  _class = "clan.service";
+  manifest.name = "x";
+  manifest.readme = "x";
+  roles.a = {
+    description = "a";
+    perInstance = { mkExports, ... }: { exports = mkExports { endpoints.hosts = [ "h" ]; }; };
+  };
+  roles.b = { description = "b
+}
+"""
+    found = fixture(tmp_path, text)
+    codes = [f.code for f in found.analysis.diagnostics(found.file("service.nix"))]
+    assert "syntax-error" in codes and "exports-not-allowed" in codes
