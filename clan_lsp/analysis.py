@@ -377,6 +377,11 @@ class Analysis:
         report.findings.extend(syntax_findings(source.tree, path))
         report.services = self.services_of(path)
         report.is_service_file = bool(report.services)
+        if not report.services and self._is_clan_file(path):
+            # Nix rejects a duplicate in any file; in a service module the rule runs with the others
+            from .checks.syntax import duplicate_findings
+
+            report.findings.extend(duplicate_findings(source))
         return _checked(report, source, self.generation(), self.index)
 
     def diagnostics(self, path: str) -> list[Finding]:

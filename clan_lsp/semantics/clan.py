@@ -100,7 +100,7 @@ def _reader_value(source: SourceFile, node: Node) -> Value:
 
 def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
     """(callee, argument nodes) of every application in the file, outermost first."""
-    stack = [source.tree.root]
+    stack = [source.tree.model_root]  # the recovered tree, so a half-typed clan file keeps its entry
     while stack:
         node = stack.pop()
         if node.type == "apply_expression":

@@ -157,3 +157,8 @@ def test_inventory_import_findings_are_in_the_imported_file(tmp_path):
     assert found.findings("inventory.nix") == [(6, "error[unknown-role]")]
     finding = found.analysis.diagnostics(found.file("inventory.nix"))[0]
     assert found.snippet(finding.path, finding.start, finding.end) == "defualt"
+
+
+def test_duplicate_attribute_in_a_clan_file(tmp_path):
+    found = fixture(tmp_path, LIB_CLAN.replace('meta.name = "acme";', 'meta.name = "acme";\n  meta.name = "other";'))
+    assert ("clan.nix", 3, "error[duplicate-attribute]") in found.all_findings()
