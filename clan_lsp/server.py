@@ -122,6 +122,7 @@ class Document:
     text: bytes
     _source: SourceFile | None = None
     affects_others: bool = False  # the last edit may change other files' answers
+    published: list | None = None  # the diagnostics last pushed
 
     @property
     def oversized(self) -> bool:
@@ -158,7 +159,7 @@ class ClanLanguageServer(LanguageServer):
             return
         for other in list(self.documents.values()):
             if other.uri != document.uri:
-                self.publish(other)
+                self.publish(other, only_if_changed=True)
 
     # -- positions
 
@@ -266,8 +267,10 @@ class ClanLanguageServer(LanguageServer):
                 break
         return result
 
-    def publish(self, document: Document) -> None:
-        """Push a document's diagnostics (on open, save, settings change); a pulling client asks instead."""
+    def publish(self, document: Document, only_if_changed: bool = False) -> None:
+        """Push a document's diagnostics (on open, save, settings change); a pulling client asks instead.
+
+        `only_if_changed`: another file changed; send nothing when this one's answer is the same."""
         if self.pull_diagnostics:
             if not self.settings.diagnostics_on_change:
                 # the client pulls on every change: answer with what the last open or save found
@@ -276,6 +279,9 @@ class ClanLanguageServer(LanguageServer):
             return
         started = time.perf_counter()
         diagnostics = self.diagnostics(document)
+        if only_if_changed and diagnostics == document.published:
+            return
+        document.published = diagnostics
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=diagnostics, version=document.version)
         )
