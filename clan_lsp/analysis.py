@@ -186,6 +186,13 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
             if spans and _unreliable(finding, source, spans):
                 continue
             report.findings.append(finding)
+    if workspace is not None and source.path is not None:
+        # export graph (clan_lsp/checks/graph.py): findings land in service and inventory files alike
+        from .checks.graph import run_graph_rules
+
+        for finding in run_graph_rules(workspace, generation, source.path):
+            if not (broken and _unreliable(finding, broken)):
+                report.findings.append(finding)
     report.findings = _unique(report.findings)
     return report
 
