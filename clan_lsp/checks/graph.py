@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..exportgraph.consumers import UNKNOWN, ConsumerSite
-from ..exportgraph.graph import ClanGraph, Consumer, Graph, Producer, build_graph, predicate_names, scope_values, sets
+from ..exportgraph.graph import READ_BY_CLAN, ClanGraph, Consumer, Graph, Producer, build_graph, predicate_names, scope_values, sets
 from ..spec import schema
 from ..spec.versions import NEWEST, Generation
 from ..workspace.index import WorkspaceIndex
@@ -178,6 +178,8 @@ def unread_export(ctx: InventoryContext, graph: Graph) -> None:
                 sites[(source.path, node.start_byte)][interface].append((clan, producer, source, node))
     for key, by_interface in sites.items():
         for interface, rows in by_interface.items():
+            if interface in READ_BY_CLAN:
+                continue
             clans = {id(clan): clan for clan, _, _, _ in rows}
             if any(not clan.known or clan.hidden_readers for clan in clans.values()):
                 continue

@@ -19,6 +19,11 @@ from .source import ClanInfo, InstanceInfo, RoleInfo, interface_defaults, interf
 
 BUILTIN_TAGS = ("all", "nixos", "darwin")  # clan-core's modules/clan/computed-tags.nix
 
+# Core interfaces clan's own tooling reads, outside any service: the CLI reaches machines through
+# `networking` and `peer` (clan_lib/network), and vars generation reads `generators`
+# (modules/clan/module.nix). An export of these is never unread.
+READ_BY_CLAN = frozenset({"networking", "peer", "generators"})
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -4,7 +4,7 @@
   _class = "clan.service";
   manifest.name = "acme/registry";
   manifest.readme = "A container registry.";
-  manifest.exports.out = [ "registry" "peer" ];
+  manifest.exports.out = [ "registry" "peer" "endpoints" ];
   roles.server = {
     description = "Serves the registry";
     perInstance =
