@@ -639,6 +639,10 @@ def _internal_error(err: TextIO) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "graph":  # the export graph (clan_lsp/graph_cli.py)
+        from .graph_cli import main as graph_main
+
+        return graph_main(argv[1:])
     parser = _parser()
     try:
         options = parser.parse_args(argv)
