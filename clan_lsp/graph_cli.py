@@ -111,7 +111,8 @@ def clan_dot(clan: ClanGraph, number: int, out: TextIO) -> None:
             out.write(f"  {_quote(prefix + producer.scope.key)} -> {_quote(node)}{label};\n")
 
 
-def graph(paths: Sequence[str], output_format: str = "json", out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def graph(paths: Sequence[str], output_format: str = "json", out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         for path in missing:
