@@ -529,6 +529,7 @@ def hover(ls: ClanLanguageServer, params: lsp.HoverParams) -> lsp.Hover | None:
     if document is None:
         return None
     found = ls.analysis.hover(document.path, ls.offset(document, params.position))
+    found = _with_export_graph(ls, document, params.position, found)  # export graph (clan_lsp/ide/graph.py)
     if found is None:
         return None
     return lsp.Hover(lsp.MarkupContent(lsp.MarkupKind.Markdown, found.markdown), ls.to_range(document.path, found.start, found.end))
@@ -631,6 +632,63 @@ def code_action(ls: ClanLanguageServer, params: lsp.CodeActionParams) -> list[ls
             )
         )
     return actions
+
+
+# ---------------------------------------------------------------- the export graph (clan_lsp/ide/graph.py)
+
+
+def _with_export_graph(ls: ClanLanguageServer, document: Document, position: lsp.Position, found):
+    """The hover, with what a selectExports under the cursor receives in the clan appended."""
+    from .ide import graph as export_graph
+    from .ide.items import HoverInfo
+
+    offset = ls.offset(document, position)
+    try:
+        extra = export_graph.select_hover(ls.analysis.index, ls.source(document), offset)
+    except Exception:  # noqa: BLE001 - the rest of the hover still stands
+        log.exception("export graph hover failed")
+        extra = None
+    if extra is None:
+        return found
+    if found is None:
+        return HoverInfo(extra, offset, offset)
+    return HoverInfo(found.markdown + "\n\n---\n\n" + extra, found.start, found.end)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
+@safe(list)
+def inlay_hint(ls: ClanLanguageServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
+    """After `roles.<r>.tags = [ ... ]`: the machines the tags resolve to."""
+    from .ide import graph as export_graph
+
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    start, end = ls.offset(document, params.range.start), ls.offset(document, params.range.end)
+    hints = []
+    for hint in export_graph.tag_hints(ls.analysis.index, ls.source(document)):
+        if start <= hint.offset <= end:
+            where = ls.to_range(document.path, hint.offset, hint.offset).start
+            hints.append(lsp.InlayHint(position=where, label=hint.label, padding_left=True, tooltip=hint.tooltip or None))
+    return hints
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS, lsp.CodeLensOptions(resolve_provider=False))
+@safe(list)
+def code_lens(ls: ClanLanguageServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    """Above a service's roles: how many instances and machines use each, leading to the references."""
+    from .ide import graph as export_graph
+
+    document = _document(ls, params.text_document.uri)
+    if document is None:
+        return []
+    lenses = []
+    for lens in export_graph.role_lenses(ls.analysis.index, ls.source(document)):
+        where = ls.to_range(document.path, lens.start, lens.end)
+        locations = [lsp.Location(from_fs_path(r.path) or r.path, ls.to_range(r.path, r.start, r.end)) for r in lens.references]
+        command = lsp.Command(lens.title, "editor.action.showReferences", [document.uri, where.start, locations])
+        lenses.append(lsp.CodeLens(range=where, command=command))
+    return lenses
 
 
 def serve(log_level: str = "WARNING") -> None:
