@@ -686,7 +686,7 @@ def code_lens(ls: ClanLanguageServer, params: lsp.CodeLensParams) -> list[lsp.Co
     for lens in export_graph.role_lenses(ls.analysis.index, ls.source(document)):
         where = ls.to_range(document.path, lens.start, lens.end)
         locations = [lsp.Location(from_fs_path(r.path) or r.path, ls.to_range(r.path, r.start, r.end)) for r in lens.references]
-        command = lsp.Command(lens.title, "editor.action.showReferences", [document.uri, where.start, locations])
+        command = lsp.Command(lens.title, "editor.action.showReferences", arguments=[document.uri, where.start, locations])
         lenses.append(lsp.CodeLens(range=where, command=command))
     return lenses
 
