@@ -131,3 +131,36 @@ def test_did_you_mean_names_the_producer(built: Path) -> None:
     (finding,) = [f for f in analyze(source, files, workspace=index).findings if f.code in GRAPH_CODES]
     assert "`acme/registry`" in finding.message
     assert finding.fixes and finding.fixes[0].edits[0].text == '"acme/registry"'
+
+
+@pytest.mark.parametrize("file", ["services/client.nix", "services/mesh.nix", "flake-parts/default.nix"])
+def test_half_typed_files_never_crash(file: str) -> None:
+    """Every prefix of a file (as while typing) gives findings or none, never an exception."""
+    from clan_lsp.checks.graph import run_graph_rules
+    from clan_lsp.model import load_source
+
+    path = str(GRAPH / "clean" / file)
+    text = Path(path).read_bytes()
+    for cut in range(0, len(text), 23):
+        files = Files()
+        files.set_overlay(path, load_source(text[:cut], path))
+        index = WorkspaceIndex.build([str(GRAPH / "clean")], files)
+        for finding in run_graph_rules(index):
+            assert finding.code in GRAPH_CODES
+        build_graph(index)
+
+
+def test_a_consumer_that_does_not_parse_silences_the_clan(tmp_path: Path) -> None:
+    """Half-typed, the client's selectExports may vanish: the registry is not called unread meanwhile."""
+    from clan_lsp.checks.graph import run_graph_rules
+    from clan_lsp.model import load_source
+
+    folder = variants.materialize("clean", tmp_path)
+    path = str(folder / "services/client.nix")
+    text = Path(path).read_text()
+    files = Files()
+    files.set_overlay(path, load_source(text[: text.index("registries =")] + "registries = clanLib.select", path))
+    index = WorkspaceIndex.build([str(folder)], files)
+    assert run_graph_rules(index) == []
+    (clan,) = build_graph(index).clans
+    assert not clan.known

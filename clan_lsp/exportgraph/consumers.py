@@ -332,11 +332,15 @@ class Evaluator:
                 service = context.service if context.service is not None else UNKNOWN
                 if name == "config":
                     return {"manifest": {"name": service}}
-                if scope.binder.type == "identifier" and owner.child_by_field_name("universal") is not None and owner.child_by_field_name("universal").id == scope.binder.id:
+                if scope.binder.type == "identifier" and owner.child_by_field_name("universal") is not None and _id(owner.child_by_field_name("universal")) == scope.binder.id:
                     return {"config": {"manifest": {"name": service}}}
             return UNKNOWN
         expression = self._bound_expression(variable)
         return self.eval(expression, {}, depth + 1) if expression is not None else UNKNOWN
+
+
+def _id(node: Node | None) -> int | None:
+    return node.id if node is not None else None
 
 
 def _has_unknown(value: Any) -> bool:
@@ -381,10 +385,10 @@ def _outer_call(node: Node) -> tuple[Node, tuple[str, ...], list[Node], int] | N
     parent = node.parent
     if parent is None or parent.type != "apply_expression" or parent.child_by_field_name("argument") is None:
         return None
-    if parent.child_by_field_name("argument").id != node.id:
+    if _id(parent.child_by_field_name("argument")) != node.id:
         return None
     outer = parent
-    while outer.parent is not None and outer.parent.type == "apply_expression" and outer.parent.child_by_field_name("function").id == outer.id:
+    while outer.parent is not None and outer.parent.type == "apply_expression" and _id(outer.parent.child_by_field_name("function")) == outer.id:
         outer = outer.parent
     args: list[Node] = []
     function: Node | None = outer
@@ -414,7 +418,7 @@ def _let_references(site: ConsumerSite, node: Node) -> list[Node] | None:
     binding = node.parent
     if binding is None or binding.type != "binding" or binding.child_by_field_name("expression") is None:
         return None
-    if binding.child_by_field_name("expression").id != node.id:
+    if _id(binding.child_by_field_name("expression")) != node.id:
         return None
     holder = binding.parent.parent if binding.parent is not None else None
     if holder is None or holder.type not in ("let_expression", "rec_attrset_expression"):
@@ -485,7 +489,7 @@ def _trace_set(site: ConsumerSite, node: Node, depth: int) -> None:
             _trace_set(site, use, depth + 1)
         return
     parent = node.parent
-    if parent is not None and parent.type == "select_expression" and parent.child_by_field_name("expression").id == node.id:
+    if parent is not None and parent.type == "select_expression" and _id(parent.child_by_field_name("expression")) == node.id:
         path = parent.child_by_field_name("attrpath")
         attrs = path.named_children if path is not None else []
         if len(attrs) >= 2 and attrs[1].type == "identifier":
@@ -573,7 +577,7 @@ def _trace_value(site: ConsumerSite, node: Node, depth: int) -> None:
     if parent is None:
         site.reads_complete = False
         return
-    if parent.type == "select_expression" and parent.child_by_field_name("expression").id == node.id:
+    if parent.type == "select_expression" and _id(parent.child_by_field_name("expression")) == node.id:
         path = parent.child_by_field_name("attrpath")
         attrs = path.named_children if path is not None else []
         if not attrs or attrs[0].type != "identifier":
@@ -607,7 +611,7 @@ def _trace_interface(site: ConsumerSite, node: Node, interface: str, depth: int)
             _trace_interface(site, use, interface, depth + 1)
         return
     parent = node.parent
-    if parent is not None and parent.type == "select_expression" and parent.child_by_field_name("expression").id == node.id:
+    if parent is not None and parent.type == "select_expression" and _id(parent.child_by_field_name("expression")) == node.id:
         path = parent.child_by_field_name("attrpath")
         attrs = path.named_children if path is not None else []
         if attrs and attrs[0].type == "identifier":

@@ -8,6 +8,7 @@ understood; only then can "nothing matches" or "nobody reads" be said. Unknown i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,8 @@ from ..syntax import Node
 from .consumers import UNKNOWN, ConsumerSite, Context, Evaluator, _inner, consumer_sites, module_functions
 from .producers import ProducerSite, Written, manifest_name, module_exports
 from .source import ClanInfo, InstanceInfo, RoleInfo, interface_defaults, interface_fields, read_clans
+
+log = logging.getLogger("clan-lsp")
 
 BUILTIN_TAGS = ("all", "nixos", "darwin")  # clan-core's modules/clan/computed-tags.nix
 
@@ -133,10 +136,19 @@ def build_graph(index) -> Graph:
     """The graph of every clan in the workspace (computed once per index)."""
     cache = index._derived
     if "export-graph" not in cache:
-        cache["export-graph"] = Graph(
-            [_clan_graph(info) for info in read_clans(index)], interface_fields(index), interface_defaults(index)
-        )
+        cache["export-graph"] = Graph([_safe_clan_graph(info) for info in read_clans(index)], interface_fields(index), interface_defaults(index))
     return cache["export-graph"]
+
+
+def _safe_clan_graph(info: ClanInfo) -> ClanGraph:
+    """A clan whose graph cannot be built is an unknown clan, never a crash."""
+    try:
+        return _clan_graph(info)
+    except (RecursionError, ValueError, AttributeError, TypeError, KeyError, IndexError) as error:
+        log.warning("export graph of %s: %r", info.source.path, error)
+        graph = ClanGraph(info)
+        graph.unknown.append(f"the export graph could not be built ({type(error).__name__})")
+        return graph
 
 
 def _sources(module: ServiceModule) -> list[SourceFile]:
@@ -149,6 +161,8 @@ def _sources(module: ServiceModule) -> list[SourceFile]:
 def _clan_graph(info: ClanInfo) -> ClanGraph:
     graph = ClanGraph(info)
     tags = machine_tags(info)
+    if info.source.tree.root.has_error:
+        graph.unknown.append("the clan's file does not parse")
     if not info.machines_known:
         graph.unknown.append("inventory.machines is not literal")
     if not info.tags_known:
@@ -169,6 +183,8 @@ def _clan_graph(info: ClanInfo) -> ClanGraph:
         use = ServiceUse(instance, service, members)
         graph.uses.append(use)
         if instance.module is not None:
+            if any(source.tree.root.has_error for source in _sources(instance.module)):
+                graph.unknown.append(f"instance '{instance.name}': a file of its module does not parse")
             if service is None:
                 graph.unknown.append(f"instance '{instance.name}': manifest.name is not literal")
             graph.modules[id(instance.module)] = instance.module
