@@ -164,3 +164,32 @@ def test_a_consumer_that_does_not_parse_silences_the_clan(tmp_path: Path) -> Non
     assert run_graph_rules(index) == []
     (clan,) = build_graph(index).clans
     assert not clan.known
+
+
+def test_machine_tags_follow_clan_core() -> None:
+    """Declared tags, `inventory.tags` lists, and the built-in all/nixos/darwin (computed-tags.nix)."""
+    from clan_lsp.exportgraph.source import ClanInfo, MachineInfo, RoleInfo
+    from clan_lsp.exportgraph import machine_tags, resolve_role
+    from clan_lsp.model import load_source
+
+    info = ClanInfo(
+        load_source(b"{ }", "clan.nix"),
+        None,
+        {
+            "linux": MachineInfo("linux", None, ["web"], "nixos"),
+            "mac": MachineInfo("mac", None, [], "darwin"),
+            "box": MachineInfo("box", None, [], "nixos"),
+        },
+        True,
+        {"backup": ["box", "mac"]},
+    )
+    tags = machine_tags(info)
+    assert tags["linux"] == {"web", "all", "nixos"}
+    assert tags["mac"] == {"all", "darwin", "backup"}
+    assert tags["box"] == {"all", "nixos", "backup"}
+    role = RoleInfo("client", None, [("linux", None)], [("darwin", None), ("backup", None)])
+    assert resolve_role(info, role) == (["linux", "mac", "box"], True)
+    unknown = MachineInfo("odd", None, None, None)
+    info.machines["odd"] = unknown
+    info.machines_known = False
+    assert resolve_role(info, role)[1] is False
