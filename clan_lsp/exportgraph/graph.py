@@ -16,7 +16,7 @@ from ..model import ServiceModule, SourceFile
 from ..syntax import Node
 from .consumers import UNKNOWN, ConsumerSite, Context, Evaluator, _inner, consumer_sites, module_functions
 from .producers import ProducerSite, Written, manifest_name, module_exports
-from .source import ClanInfo, InstanceInfo, RoleInfo, interface_defaults, interface_fields, read_clans
+from .source import ClanInfo, InstanceInfo, MachineInfo, RoleInfo, interface_defaults, interface_fields, read_clans
 
 log = logging.getLogger("clan-lsp")
 
@@ -96,36 +96,43 @@ class Graph:
 # ---------------------------------------------------------------- tags
 
 
-def machine_tags(info: ClanInfo) -> dict[str, set[str] | None]:
-    """Each machine's tags as clan computes them: declared, from `inventory.tags`, and built in."""
-    tags: dict[str, set[str] | None] = {}
-    for name, machine in info.machines.items():
-        if machine.tags is None:
-            tags[name] = None
-            continue
-        found = set(machine.tags)
-        builtin = {"all": True, "nixos": machine.machine_class in ("nixos", None), "darwin": machine.machine_class == "darwin"}
-        for tag, member in builtin.items():
-            if tag in info.tag_lists:
-                member = name in info.tag_lists[tag]  # set explicitly: replaces the default
-            if member:
-                found.add(tag)
-        found |= {t for t, members in info.tag_lists.items() if name in members and t not in BUILTIN_TAGS}
-        tags[name] = found
-    return tags
+def tag_member(info: ClanInfo, machine: MachineInfo, tag: str) -> bool | None:
+    """Whether a machine has a tag as clan computes it (declared, `inventory.tags`, built in); None: unknown."""
+    if machine.tags is not None and tag in machine.tags:
+        return True
+    if tag in info.tag_lists:
+        if machine.name in info.tag_lists[tag]:
+            return True
+        if tag in BUILTIN_TAGS:
+            return False  # set explicitly: replaces clan's default
+    elif tag == "all":
+        return True
+    elif tag in ("nixos", "darwin"):
+        return None if machine.machine_class is None else machine.machine_class == tag
+    if not info.tags_known or machine.tags is None:
+        return None
+    return False
 
 
-def resolve_role(info: ClanInfo, role: RoleInfo, tags: dict[str, set[str] | None] | None = None) -> tuple[list[str], bool]:
+def machine_tags(info: ClanInfo) -> dict[str, set[str]]:
+    """Each machine's tags that are certain."""
+    candidates = set(BUILTIN_TAGS) | set(info.tag_lists) | {t for m in info.machines.values() for t in m.tags or ()}
+    return {name: {t for t in candidates if tag_member(info, machine, t)} for name, machine in info.machines.items()}
+
+
+def resolve_role(info: ClanInfo, role: RoleInfo) -> tuple[list[str], bool]:
     """The machines a role resolves to (explicit, then by tag), and whether that is certain."""
-    tags = machine_tags(info) if tags is None else tags
-    known = role.known and info.machines_known and info.tags_known
+    known = role.known
     members = [m for m, _ in role.machines]
     for tag, _node in role.tags:
-        for machine, machine_tag_set in tags.items():
-            if machine_tag_set is None:
+        if not info.machines_known:
+            known = False
+        for name, machine in info.machines.items():
+            member = tag_member(info, machine, tag)
+            if member is None:
                 known = False
-            elif tag in machine_tag_set and machine not in members:
-                members.append(machine)
+            elif member and name not in members:
+                members.append(name)
     return members, known
 
 
@@ -160,13 +167,9 @@ def _sources(module: ServiceModule) -> list[SourceFile]:
 
 def _clan_graph(info: ClanInfo) -> ClanGraph:
     graph = ClanGraph(info)
-    tags = machine_tags(info)
     if info.source.tree.root.has_error:
         graph.unknown.append("the clan's file does not parse")
-    if not info.machines_known:
-        graph.unknown.append("inventory.machines is not literal")
-    if not info.tags_known:
-        graph.unknown.append("inventory.tags is computed")
+    graph.unknown.extend(info.unknown)
     by_module: dict[int, list[ServiceUse]] = {}
     for instance in info.instances:
         if instance.module is None:
@@ -175,7 +178,7 @@ def _clan_graph(info: ClanInfo) -> ClanGraph:
             graph.unknown.append(f"instance '{instance.name}': roles are not literal")
         members = {}
         for role_name, role in instance.roles.items():
-            machines, known = resolve_role(info, role, tags)
+            machines, known = resolve_role(info, role)
             if not known:
                 graph.unknown.append(f"instance '{instance.name}': role '{role_name}' machines are not literal")
             members[role_name] = machines

@@ -56,6 +56,7 @@ class ClanInfo:
     tag_lists: dict[str, list[str]] = field(default_factory=dict)  # `inventory.tags.<t> = [ ... ]`
     tags_known: bool = True
     instances: list[InstanceInfo] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # what of the clan itself is not known
 
 
 def _strings(value: Value | None) -> list[str] | None:
@@ -155,26 +156,60 @@ def _instance(index: WorkspaceIndex, decl: InstanceDecl) -> InstanceInfo:
 
 
 def read_clans(index: WorkspaceIndex) -> list[ClanInfo]:
-    """Every clan configuration of the workspace, with what the graph needs of it."""
+    """Every clan of the workspace that has an inventory, with what the graph needs of it.
+
+    A clan's inventory may be split over several files; machines registered elsewhere
+    (`machines.<name>`, machines/<name>/ folders, inventory.json) count too, with tags unknown
+    unless inventory.machines declares them.
+    """
     clans = []
-    for inventory in index.inventories:
-        machines, machines_known = _machines(inventory.value)
-        tag_lists, tags_known = _tag_lists(inventory.value)
-        clan = ClanInfo(inventory.source, inventory.key_node, machines, machines_known, tag_lists, tags_known)
-        instances = inventory.value.get("instances")
-        if isinstance(instances, AttrSet):
-            machines_value = inventory.value.get("machines")
-            for name in instances.names():
-                value = instances.get(name)
-                keys = instances.key_nodes(name)
-                if isinstance(value, AttrSet):
-                    decl = InstanceDecl(name, inventory.source, keys[0] if keys else None, value, machines_value if isinstance(machines_value, AttrSet) else None)
-                    clan.instances.append(_instance(index, decl))
-            if instances.dynamic:
-                clan.machines_known = False
-        elif instances is not None:
-            clan.machines_known = False
-        clans.append(clan)
+    for clan in index.clans:
+        if not clan.inventories:
+            continue
+        first = clan.inventories[0]
+        info = ClanInfo(first.source, first.key_node, {}, True)
+        if not clan.complete:
+            info.unknown.append("the clan's configuration is not all followed statically")
+        for inventory in clan.inventories:
+            machines, known = _machines(inventory.value)
+            for name, machine in machines.items():
+                info.machines.setdefault(name, machine)
+            info.machines_known &= known
+            tag_lists, tags_known = _tag_lists(inventory.value)
+            for tag, members in tag_lists.items():
+                info.tag_lists.setdefault(tag, []).extend(members)
+            info.tags_known &= tags_known
+        elsewhere: list[str] = []
+        for part in clan.parts:
+            declared = part.value.get("machines")
+            if isinstance(declared, AttrSet) and not declared.dynamic:
+                elsewhere += declared.names()
+            elif declared is not None:
+                info.machines_known = False
+        elsewhere += clan.directory_machines()
+        json_names = clan.json_machines()
+        for name in elsewhere + json_names:
+            if name not in info.machines:
+                # no inventory entry: no declared tags, unless inventory.json (not read here) has some
+                info.machines[name] = MachineInfo(name, None, None if name in json_names else [], None)
+        if not info.machines_known:
+            info.unknown.append("inventory.machines is not literal")
+        if not info.tags_known:
+            info.unknown.append("inventory.tags is computed")
+        for inventory in clan.inventories:
+            instances = inventory.value.get("instances")
+            if isinstance(instances, AttrSet):
+                for name in instances.names():
+                    value = instances.get(name)
+                    keys = instances.key_nodes(name)
+                    if isinstance(value, AttrSet):
+                        decl = InstanceDecl(name, inventory.source, keys[0] if keys else None, value, None)
+                        info.instances.append(_instance(index, decl))
+                if instances.dynamic:
+                    info.unknown.append("inventory.instances is not literal")
+            elif instances is not None:
+                info.unknown.append("inventory.instances is not literal")
+        clans.append(info)
     return clans
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..exportgraph import build_graph, resolve_role
-from ..exportgraph.graph import Consumer, machine_tags
+from ..exportgraph.graph import Consumer
 from ..model import AttrSet, SourceFile
 
 MAX_LISTED = 6
@@ -110,7 +110,6 @@ def tag_hints(index, source: SourceFile) -> list[GraphHint]:
     hints = []
     for clan in build_graph(index).clans:
         info = clan.info
-        tags = machine_tags(info)
         for instance in info.instances:
             if not _same(instance.source.path, source.path):
                 continue
@@ -118,7 +117,7 @@ def tag_hints(index, source: SourceFile) -> list[GraphHint]:
                 if role.tags_node is None or not role.tags:
                     continue
                 explicit = {m for m, _ in role.machines}
-                machines, known = resolve_role(info, role, tags)
+                machines, known = resolve_role(info, role)
                 tagged = [m for m in machines if m not in explicit]
                 label = "→ " + (", ".join(tagged) if tagged else "no machine")
                 if not known:
