@@ -15,11 +15,10 @@ import os
 import sys
 from typing import Sequence, TextIO
 
-from .analysis import Files
+from .analysis import Analysis, Files
 from .checks.graph import run_graph_rules
 from .exportgraph import ClanGraph, build_graph
 from .syntax import UTF32
-from .workspace import WorkspaceIndex
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -120,7 +119,7 @@ def graph(paths: Sequence[str], output_format: str = "json", out: TextIO | None 
         return EXIT_USAGE
     roots = [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p)) for p in paths]
     files = Files()
-    index = WorkspaceIndex.build(list(dict.fromkeys(roots)), files)
+    index = Analysis(list(dict.fromkeys(roots)), None, files).index
     built = build_graph(index)
     if output_format == "dot":
         out.write("digraph exports {\n  rankdir=LR;\n")

@@ -169,7 +169,7 @@ def _listing(producers: list[Producer]) -> str:
     return ", ".join(keys[:4]) + (", …" if len(keys) > 4 else "")
 
 
-@graph_rule("unread-export", INFO, "An export interface a producer sets that no consumer in the clan reads")
+@graph_rule("unread-export", INFO, "An export interface a producer sets that no consumer in the clan reads (in a clan that selects exports)")
 def unread_export(ctx: InventoryContext, graph: Graph) -> None:
     sites: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for clan in graph.clans:
@@ -183,6 +183,8 @@ def unread_export(ctx: InventoryContext, graph: Graph) -> None:
             clans = {id(clan): clan for clan, _, _, _ in rows}
             if any(not clan.known or clan.hidden_readers for clan in clans.values()):
                 continue
+            if any(not clan.consumers for clan in clans.values()):
+                continue  # a clan that selects no exports in Nix reads them elsewhere, if at all
             read = False
             for clan, producer, _source, _node in rows:
                 for consumer in clan.consumers:
