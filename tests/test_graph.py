@@ -193,3 +193,12 @@ def test_machine_tags_follow_clan_core() -> None:
     info.machines["odd"] = unknown
     info.machines_known = False
     assert resolve_role(info, role)[1] is False
+
+
+def test_an_interface_never_set_is_marked_at_its_name(built: Path) -> None:
+    folder = variants.materialize("read-unset-interface", built)
+    files, index = index_of(folder)
+    source = files.load(str(folder / "services/client.nix"))
+    (finding,) = [f for f in analyze(source, files, workspace=index).findings if f.code == "read-unset-export"]
+    assert source.text[finding.start : finding.end] == b"peer"
+    assert "sets `peer`" in finding.message and "acme/registry:registry-main:server:alpha" in finding.message

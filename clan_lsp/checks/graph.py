@@ -158,7 +158,7 @@ def read_unset_export(ctx: InventoryContext, graph: Graph) -> None:
                 continue
             ctx.report(
                 site.source,
-                read.node,
+                read.interface_node or read.node,
                 f"None of the {len(selected)} exports this selectExports receives sets `{read.interface}`, so "
                 f"`{read.interface}` is null in each of them. Selected: {_listing(selected)}.",
             )

@@ -35,6 +35,7 @@ class Read:
     field: str | None  # None: the whole interface value is used
     node: Node  # the interface's (or field's) name in the select
     guarded: bool = False  # `or` default or `?` check: absence is handled
+    interface_node: Node | None = None  # the interface's name, when it is written in the same select
 
 
 @dataclass
@@ -585,7 +586,7 @@ def _trace_value(site: ConsumerSite, node: Node, depth: int) -> None:
             return
         guarded = parent.child_by_field_name("default") is not None
         if len(attrs) >= 2 and attrs[1].type == "identifier":
-            site.reads.append(Read(attrs[0].text.decode(), attrs[1].text.decode(), attrs[1], guarded))
+            site.reads.append(Read(attrs[0].text.decode(), attrs[1].text.decode(), attrs[1], guarded, attrs[0]))
             return
         site.reads.append(Read(attrs[0].text.decode(), None, attrs[0], guarded))
         _trace_interface(site, parent, attrs[0].text.decode(), depth + 1)
