@@ -230,12 +230,3 @@ def interface_defaults(index: WorkspaceIndex | None) -> dict[str, dict[str, str 
     if index is None:
         return {}
     return {name: {f.name: f.default_text for f in decl.fields.values()} for name, decl in index.interfaces.items()}
-
-
-def workspace_files(index: WorkspaceIndex) -> list[str]:
-    """Files the index read: where other readers of `exports` may hide."""
-    return list(index.indexed)
-
-
-def load(index: WorkspaceIndex, path: str) -> SourceFile | None:
-    return index.files.load(path)
