@@ -202,3 +202,13 @@ def test_an_interface_never_set_is_marked_at_its_name(built: Path) -> None:
     (finding,) = [f for f in analyze(source, files, workspace=index).findings if f.code == "read-unset-export"]
     assert source.text[finding.start : finding.end] == b"peer"
     assert "sets `peer`" in finding.message and "acme/registry:registry-main:server:alpha" in finding.message
+
+
+def test_clan_words_where_clan_fails(built: Path) -> None:
+    """clan's own message, as record_oracle.py recorded it, travels with the finding where clan fails."""
+    for name in ("read-unset-interface", "read-undeclared-field"):
+        folder = variants.materialize(name, built)
+        files, index = index_of(folder)
+        source = files.load(str(folder / "services/client.nix"))
+        (finding,) = [f for f in analyze(source, files, workspace=index).findings if f.code == "read-unset-export"]
+        assert finding.clan_message and finding.clan_message in ORACLE[name]["clan_says"]

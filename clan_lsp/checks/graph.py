@@ -139,6 +139,7 @@ def read_unset_export(ctx: InventoryContext, graph: Graph) -> None:
                     f"Export interface '{read.interface}' has no field '{read.field}': it has {', '.join(sorted(fields))}."
                     f"{did_you_mean(read.field, fields)}",
                     fixes=rename_fixes(read.node, read.field, fields),
+                    clan_message=f"attribute '{read.field}' missing",
                 )
                 continue
             verdicts = [sets(p, read.interface, read.field) for p in selected]
@@ -148,12 +149,17 @@ def read_unset_export(ctx: InventoryContext, graph: Graph) -> None:
                 default = _field_default(graph, read.interface, read.field)
                 if default is UNKNOWN or (default is not None and default != "null"):
                     continue  # every read gets the declared default
-                outcome = "null" if default == "null" else "no value (clan: accessed but has no value defined)"
+                outcome = "null" if default == "null" else "no value"
+                first = min(p.scope.key for p in selected)
                 ctx.report(
                     site.source,
                     read.node,
                     f"None of the {len(selected)} exports this selectExports receives sets `{read.interface}.{read.field}`, "
                     f"so every read gives {outcome}. Selected: {_listing(selected)}.",
+                    # with no default clan stops at the first read; a null is an error only where it is used
+                    clan_message=None if default == "null" else (
+                        f"The option `exports.\"{first}\".{read.interface}.{read.field}' was accessed but has no value defined. Try setting the option."
+                    ),
                 )
                 continue
             ctx.report(
@@ -161,6 +167,7 @@ def read_unset_export(ctx: InventoryContext, graph: Graph) -> None:
                 read.interface_node or read.node,
                 f"None of the {len(selected)} exports this selectExports receives sets `{read.interface}`, so "
                 f"`{read.interface}` is null in each of them. Selected: {_listing(selected)}.",
+                clan_message="value is null while a set was expected" if read.field is not None else None,
             )
 
 
