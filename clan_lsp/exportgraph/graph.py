@@ -272,13 +272,14 @@ def _untraced_exports_uses(module: ServiceModule, graph: ClanGraph) -> bool:
     for source in _sources(module):
         text = source.text
         traced = {c.site.call.id for c in graph.consumers if c.site.source is source}
-        calls = [c for c in source.tree.index.calls if c.node.id in traced]
-        for variable in source.tree.index.variables:
-            if text[variable.start_byte : variable.end_byte] != b"exports":
-                continue
-            if any(len(c.args) == 2 and c.args[1].id == variable.id for c in calls):
-                continue
-            return True
+        arguments = {
+            (c.args[1].start_byte, c.args[1].end_byte)
+            for c in source.tree.index.calls
+            if c.node.id in traced and len(c.args) == 2
+        }
+        for start, end in source.tree.index.variable_spans_in(source.tree.root):
+            if text[start:end] == b"exports" and (start, end) not in arguments:
+                return True
     return False
 
 
