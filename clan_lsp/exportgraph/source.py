@@ -40,7 +40,7 @@ class InstanceInfo:
     source: SourceFile
     key_node: Node | None
     module_name: str
-    module: ServiceModule | None  # the workspace's module, when resolved
+    module: ServiceModule | None  # the module's source, when the workspace or a pinned input has it
     roles: dict[str, RoleInfo]
     roles_known: bool = True
 
@@ -138,11 +138,13 @@ def _role(name: str, key: Node | None, value: Value | None) -> RoleInfo:
 
 
 def _instance(index: WorkspaceIndex, decl: InstanceDecl) -> InstanceInfo:
-    from ..checks.inventory import resolve_instance  # the inventory rules' own resolution
+    from ..semantics.instances import resolve_instance
 
     resolved = resolve_instance(index, decl)
     name = resolved.name if resolved is not None else decl.name
     module = resolved.module if resolved is not None else None
+    if module is None and resolved is not None and resolved.service is not None:
+        module = resolved.service.module  # clan-core's or another input's, read from its pinned source
     roles_value = decl.value.get("roles")
     roles: dict[str, RoleInfo] = {}
     known = True
