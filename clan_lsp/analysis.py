@@ -191,7 +191,7 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
         from .checks.graph import run_graph_rules
 
         for finding in run_graph_rules(workspace, generation, source.path):
-            if not (broken and _unreliable(finding, broken)):
+            if not (spans and _unreliable(finding, source, spans)):
                 report.findings.append(finding)
     report.findings = _unique(report.findings)
     return report
