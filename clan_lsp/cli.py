@@ -622,8 +622,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     parser.add_argument("--version", action="version", version=f"clan-lsp {__version__}")
     parser.add_argument("--log-level", default="WARNING", help="the server's log level (logs go to stderr)")
-    subparsers = parser.add_subparsers(dest="command", title="commands", metavar="{check}")
+    subparsers = parser.add_subparsers(dest="command", title="commands", metavar="{check,graph}")
     _check_parser(subparsers)
+    # listed for --help; `clan-lsp graph ...` is dispatched to graph_cli before this parser runs
+    subparsers.add_parser("graph", help="the export graph of a clan (who exports what to whom), as json or dot", add_help=False)
     return parser
 
 
