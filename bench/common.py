@@ -210,6 +210,7 @@ class Session:
     root: Path | None = None
     client: object = None
     initialize_seconds: float = 0.0
+    initialize_cpu: float | None = None  # the server's CPU seconds when it answered initialize
     published: dict = field(default_factory=dict)  # (uri, version) -> (arrival time, diagnostics)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     versions: dict = field(default_factory=dict)
@@ -242,6 +243,7 @@ class Session:
             )
         )
         self.initialize_seconds = time.perf_counter() - began
+        self.initialize_cpu = self.cpu()
         return self
 
     @property
@@ -304,6 +306,16 @@ class Session:
         self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
         arrived, diagnostics = await self.wait(uri, version)
         return arrived - sent, diagnostics
+
+    async def complete(self, path: Path, offset: int) -> float:
+        """Seconds to the answer of a completion request at offset."""
+        from lsprotocol import types as lsp
+
+        uri = path.resolve().as_uri()
+        line, character = position(self.texts[uri], offset)
+        sent = time.perf_counter()
+        await self.client.text_document_completion_async(lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, character)))
+        return time.perf_counter() - sent
 
     async def stop(self) -> None:
         try:
