@@ -47,9 +47,9 @@ def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None
     return [
         (
             "Keystrokes in a valid file: wireguard, clan-core as the workspace",
-            run("keystrokes.py", wireguard, "--root", str(clan_core), "--runs", str(runs), *extra),
+            run("keystrokes.py", wireguard, "--root", str(clan_core), "--runs", str(runs), "--keystrokes", "100", *extra),
         ),
-        ("Keystrokes in a valid file: wireguard, no workspace (the per-file cost alone)", run("keystrokes.py", wireguard, "--runs", str(runs), *extra)),
+        ("Keystrokes in a valid file: wireguard, no workspace (the per-file cost alone)", run("keystrokes.py", wireguard, "--runs", str(runs), "--keystrokes", "100", *extra)),
         ("Synthetic clans: services copied from clan-core, one instance and one machine each", run("scale.py", str(clan_core), "--sizes", *sizes, "--runs", str(runs), *extra)),
     ]
 
