@@ -40,6 +40,20 @@ def test_the_early_answer_is_pygls_answer(encodings) -> None:
         )
 
 
+@pytest.mark.parametrize("editor", ["visual-studio-code", "neovim"])
+def test_the_early_answer_for_real_editors(editor) -> None:
+    pytest_lsp = pytest.importorskip("pytest_lsp")
+    try:
+        capabilities = pytest_lsp.client_capabilities(editor)
+    except Exception:  # noqa: BLE001 - an older pytest-lsp without this editor
+        pytest.skip(f"pytest-lsp has no capabilities of {editor}")
+    from lsprotocol import types as lsp
+    from pygls.protocol import default_converter
+
+    params = {"capabilities": default_converter().unstructure(capabilities, lsp.ClientCapabilities)}
+    assert boot.initialize_result(params) == boot.pygls_result(params)
+
+
 def test_replay_gives_back_what_was_read_then_the_stream() -> None:
     replay = boot.Replay(b"Content-Length: 2\r\n\r\n{}", io.BytesIO(b"Content-Length: 3\r\n\r\n[1]"))
     assert replay.readline() == b"Content-Length: 2\r\n"
