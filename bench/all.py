@@ -38,7 +38,7 @@ def run(script: str, *arguments: str) -> str:
 
 def revision(path: Path, rev: str = "HEAD") -> str:
     done = subprocess.run(["git", "-C", str(path), "log", "-1", "--format=%h %cd (%s)", "--date=short", rev], capture_output=True, text=True)
-    return done.stdout.strip() or "?"
+    return done.stdout.strip() or "(not a git checkout)"
 
 
 def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None = None) -> list[tuple[str, str]]:

@@ -47,7 +47,7 @@ async def one_run(file: Path, root: Path | None, count: int, also_open: list[Pat
     strokes = valid_workload(text, count, seed)
     session = await Session(root).start()
     try:
-        index = await session.initialized_and_indexed() if root else 0.0
+        index = await session.initialized_and_indexed()  # also: the server has loaded
         for other in also_open:
             if other.resolve() != file.resolve():
                 await session.open(other)

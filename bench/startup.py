@@ -81,11 +81,19 @@ def imports_of(arguments: list[str]) -> set[str]:
     return names
 
 
+def attempt(first_file: Path | None) -> tuple[float, float | None, float | None] | None:
+    try:
+        return asyncio.run(first_answers(first_file))
+    except Exception as error:  # noqa: BLE001 - a server that dies is reported, not fatal
+        print(f"startup run failed: {error!r}", file=sys.stderr)
+        return None
+
+
 def table(clan_core: Path, runs: int, nix: bool = False) -> str:
     med = statistics.median
     floor = wall(FLOOR, runs)
     wireguard = clan_core / "clanServices" / "wireguard" / "default.nix"
-    starts = [asyncio.run(first_answers(wireguard if wireguard.is_file() else None)) for _ in range(runs)]
+    starts = [s for s in (attempt(wireguard if wireguard.is_file() else None) for _ in range(runs)) if s is not None] or [(0.0, None, None)]
     initialize = [s[0] for s in starts]
     first = [s[1] for s in starts if s[1] is not None]
     cpu = [s[2] for s in starts if s[2] is not None]
