@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 import json
 import subprocess
 import sys
@@ -12,11 +11,7 @@ import pytest
 
 from clan_lsp import boot
 
-ENCODINGS = [None, ["utf-8", "utf-16"], ["utf-32"], ["utf-16"], ["koi8-r"], ["koi8-r", "utf-8"]]
-FLAGS = [None, False, True]
-
-
-def client(encodings, prepare, will_save, wait_until) -> dict:
+def client(encodings=None, prepare=None, will_save=None, wait_until=None, pull=False) -> dict:
     capabilities: dict = {}
     if encodings is not None:
         capabilities["general"] = {"positionEncodings": encodings}
@@ -26,18 +21,27 @@ def client(encodings, prepare, will_save, wait_until) -> dict:
     sync = {k: v for k, v in (("willSave", will_save), ("willSaveWaitUntil", wait_until)) if v is not None}
     if sync:
         text_document["synchronization"] = sync
+    if pull:
+        text_document["diagnostic"] = {}
     if text_document:
         capabilities["textDocument"] = text_document
     return {"processId": None, "rootUri": None, "capabilities": capabilities}
 
 
-@pytest.mark.parametrize("encodings", ENCODINGS)
-def test_the_early_answer_is_pygls_answer(encodings) -> None:
-    for prepare, will_save, wait_until in itertools.product(FLAGS, FLAGS, FLAGS):
-        params = client(encodings, prepare, will_save, wait_until)
-        assert boot.initialize_result(params) == boot.pygls_result(params), (
-            f"{params}: the capabilities changed; regenerate clan_lsp/capabilities.py with `python -m clan_lsp.boot`"
-        )
+CLIENTS = {
+    "bare": client(),
+    "utf-8, prepareSupport, willSave false": client(["utf-8", "utf-16"], True, False, None),
+    "utf-32, no prepareSupport, willSave true, pulls": client(["utf-32"], False, True, True, pull=True),
+    "unknown encodings first": client(["koi8-r", "utf-8"], None, None, False),
+}
+
+
+@pytest.mark.parametrize("name", list(CLIENTS))
+def test_the_early_answer_is_the_servers_answer(name) -> None:
+    params = CLIENTS[name]
+    assert boot.initialize_result(params) == boot.pygls_result(params), (
+        "the capabilities changed; regenerate clan_lsp/capabilities.py with `python -m clan_lsp.boot`"
+    )
 
 
 @pytest.mark.parametrize("editor", ["visual-studio-code", "neovim"])
