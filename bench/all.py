@@ -54,12 +54,22 @@ def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None
     ]
 
 
-def kept_before(out: Path) -> str | None:
+# Sections of older RESULTS.md files that these benchmarks replace.
+REPLACED = ("`clan-lsp check` over clan-core", "The language server through a real LSP client")
+
+
+def kept_sections(out: Path, produced: list[str], before: bool) -> list[str]:
+    """The sections of the existing file this run does not write: other benchmarks'
+    (run on their own), and "Before ..." unless it is measured again now."""
     if not out.exists():
-        return None
-    text = out.read_text()
-    start = text.find(BEFORE)
-    return text[start:].strip() if start >= 0 else None
+        return []
+    kept = []
+    for chunk in ("\n" + out.read_text()).split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title in produced or title.startswith(REPLACED) or (before and ("## " + title).startswith(BEFORE)):
+            continue
+        kept.append("## " + chunk.strip())
+    return kept
 
 
 def main() -> int:
@@ -84,9 +94,14 @@ def main() -> int:
         "CPU rows and the ratios to floors measured at the same moment are steadier.",
         "",
     ]
+    produced = []
     for title, body in sections(clan_core, options.runs, options.sizes):
         parts += [f"## {title}", "", body, ""]
-    parts += ["## Starting as a user installs it, and `clan-lsp check` of clan-core", "", run("startup.py", str(clan_core), "--runs", str(max(options.runs, 5))), ""]
+        produced.append(title)
+    startup = "Starting as a user installs it, and `clan-lsp check` of clan-core"
+    parts += [f"## {startup}", "", run("startup.py", str(clan_core), "--runs", str(max(options.runs, 5))), ""]
+    produced.append(startup)
+    kept = kept_sections(options.out, produced, before=bool(options.before))
     if options.before:
         with tempfile.TemporaryDirectory(prefix="clan-lsp-before-") as folder:
             archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", options.before], capture_output=True, check=True).stdout
@@ -99,10 +114,8 @@ def main() -> int:
             ]
             for title, body in sections(clan_core, options.runs, options.sizes, Path(folder)):
                 parts += [f"### {title}", "", body, ""]
-    else:
-        before = kept_before(options.out)
-        if before:
-            parts += [before, ""]
+    for section in kept:
+        parts += [section, ""]
     options.out.write_text("\n".join(parts).rstrip() + "\n")
     print(f"wrote {options.out}", file=sys.stderr)
     return 0
