@@ -1,31 +1,126 @@
-"""Every benchmark in one run: `python bench/all.py CLAN_CORE`.
+"""Every benchmark in one run, written to bench/RESULTS.md.
 
-Prints the corpus table (clan-lsp check vs tree-sitter's raw parse and nix-instantiate
---parse) and the language-server table (through a real LSP client, on the largest
-service module, with the whole corpus opened for the memory figure).
+    python bench/all.py CLAN_CORE [--runs 3] [--sizes 10 100 1000] [--before REV] [--out FILE]
+
+Sections, each from one script (run alone for a quick look):
+- keystrokes in a valid file: bench/keystrokes.py on clan-core's wireguard, clan-core as
+  the workspace, and without a workspace (the per-file cost alone);
+- synthetic clans of 10 / 100 / 1000 services: bench/scale.py;
+- starting as a user installs it, and `clan-lsp check` of clan-core: bench/startup.py.
+With --before REV, the keystroke and scale sections are also run on that git revision of
+this repository (exported to a temporary folder) under "Before ...". Without it, that
+section of the existing RESULTS.md is kept as it is (old code does not change).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+CHECKOUT = HERE.parent
+BEFORE = "## Before the semantic layer"
+
+
+def run(script: str, *arguments: str) -> str:
+    command = [sys.executable, str(HERE / script), *arguments]
+    print("$", " ".join(command), file=sys.stderr, flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"`{script}` failed (exit {done.returncode}):\n\n```\n{done.stderr[-2000:]}\n```"
+    return done.stdout.strip()
+
+
+def revision(path: Path, rev: str = "HEAD") -> str:
+    done = subprocess.run(["git", "-C", str(path), "log", "-1", "--format=%h %cd (%s)", "--date=short", rev], capture_output=True, text=True)
+    return done.stdout.strip() or "(not a git checkout)"
+
+
+def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None = None) -> list[tuple[str, str]]:
+    extra = ["--checkout", str(checkout)] if checkout else []
+    wireguard = str(clan_core / "clanServices" / "wireguard" / "default.nix")
+    return [
+        (
+            "Keystrokes in a valid file: wireguard, clan-core as the workspace",
+            run("keystrokes.py", wireguard, "--root", str(clan_core), "--runs", str(runs), "--keystrokes", "100", *extra),
+        ),
+        ("Keystrokes in a valid file: wireguard, no workspace (the per-file cost alone)", run("keystrokes.py", wireguard, "--runs", str(runs), "--keystrokes", "100", *extra)),
+        ("Synthetic clans: services copied from clan-core, one instance and one machine each", run("scale.py", str(clan_core), "--sizes", *sizes, "--runs", str(runs), *extra)),
+    ]
+
+
+# Sections of older RESULTS.md files that these benchmarks replace.
+REPLACED = ("`clan-lsp check` over clan-core", "The language server through a real LSP client")
+
+
+def kept_sections(out: Path, produced: list[str], before: bool) -> list[str]:
+    """The sections of the existing file this run does not write: other benchmarks'
+    (run on their own), and "Before ..." unless it is measured again now."""
+    if not out.exists():
+        return []
+    kept = []
+    for chunk in ("\n" + out.read_text()).split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title in produced or title.startswith(REPLACED) or (before and ("## " + title).startswith(BEFORE)):
+            continue
+        kept.append("## " + chunk.strip())
+    return kept
 
 
 def main() -> int:
-    if len(sys.argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    corpus = Path(sys.argv[1])
-    services = sorted(corpus.glob("clanServices/*/default.nix"), key=lambda p: p.stat().st_size)
-    largest = services[-1] if services else max(corpus.rglob("*.nix"), key=lambda p: p.stat().st_size)
-    status = subprocess.call([sys.executable, str(HERE / "corpus.py"), str(corpus)])
-    print()
-    status |= subprocess.call([sys.executable, str(HERE / "lsp.py"), str(largest), "--open-all", str(corpus)])
-    return status
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("clan_core", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", nargs="+", default=["10", "100", "1000"])
+    parser.add_argument("--before", default=None, metavar="REV", help="also measure this git revision (the code before the semantic layer)")
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    options = parser.parse_args()
+    clan_core = options.clan_core.resolve()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Regenerated by `python bench/all.py <clan-core> --runs {options.runs}` on {started:%Y-%m-%d %H:%M} UTC, "
+        f"clan-lsp {revision(CHECKOUT)}, clan-core {revision(clan_core)}.",
+        "Every figure is a median over runs (a fresh server per run) with the runs' spread, next to",
+        "its floor measured in the same run: tree-sitter's own parse of the same text (incremental",
+        "for keystrokes, full for indexing and checking), or a process doing only the necessary.",
+        "Wall times on a busy machine are inflated (see the load average in each section); the",
+        "CPU rows and the ratios to floors measured at the same moment are steadier.",
+        "",
+    ]
+    produced = []
+    for title, body in sections(clan_core, options.runs, options.sizes):
+        parts += [f"## {title}", "", body, ""]
+        produced.append(title)
+    startup = "Starting as a user installs it, and `clan-lsp check` of clan-core"
+    parts += [f"## {startup}", "", run("startup.py", str(clan_core), "--runs", str(max(options.runs, 5))), ""]
+    produced.append(startup)
+    kept = kept_sections(options.out, produced, before=bool(options.before))
+    if options.before:
+        with tempfile.TemporaryDirectory(prefix="clan-lsp-before-") as folder:
+            archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", options.before], capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+            parts += [
+                f"{BEFORE} (clan-lsp {revision(CHECKOUT, options.before)})",
+                "",
+                "The same benchmarks run on the code before the semantic layer, for comparison.",
+                "",
+            ]
+            for title, body in sections(clan_core, options.runs, options.sizes, Path(folder)):
+                parts += [f"### {title}", "", body, ""]
+    for section in kept:
+        parts += [section, ""]
+    options.out.write_text("\n".join(parts).rstrip() + "\n")
+    print(f"wrote {options.out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())

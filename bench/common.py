@@ -210,10 +210,13 @@ class Session:
     root: Path | None = None
     client: object = None
     initialize_seconds: float = 0.0
+    initialize_cpu: float | None = None  # the server's CPU seconds when it answered initialize
     published: dict = field(default_factory=dict)  # (uri, version) -> (arrival time, diagnostics)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     versions: dict = field(default_factory=dict)
     texts: dict = field(default_factory=dict)
+    progress: dict = field(default_factory=dict)  # token -> {"begin": time, "end": time}
+    _progress_ended: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> "Session":
         from lsprotocol import types as lsp
@@ -230,18 +233,26 @@ class Session:
         def on_progress_create(params) -> None:
             return None
 
+        @client.feature(lsp.PROGRESS)
+        def on_progress(params: lsp.ProgressParams) -> None:
+            kind = getattr(params.value, "kind", None) or (params.value.get("kind") if isinstance(params.value, dict) else None)
+            self.progress.setdefault(str(params.token), {})[kind] = time.perf_counter()
+            if kind == "end":
+                self._progress_ended.set()
+
         began = time.perf_counter()
         await client.start_io(*ENTRY_POINT, env=server_env())
         folders = [lsp.WorkspaceFolder(self.root.resolve().as_uri(), self.root.name)] if self.root else None
         await client.initialize_async(
             lsp.InitializeParams(
-                capabilities=lsp.ClientCapabilities(),
+                capabilities=lsp.ClientCapabilities(window=lsp.WindowClientCapabilities(work_done_progress=True)),
                 process_id=os.getpid(),
                 root_uri=self.root.resolve().as_uri() if self.root else None,
                 workspace_folders=folders,
             )
         )
         self.initialize_seconds = time.perf_counter() - began
+        self.initialize_cpu = self.cpu()
         return self
 
     @property
@@ -255,15 +266,28 @@ class Session:
     def cpu(self) -> float | None:
         return cpu_seconds(self.pid) if self.pid else None
 
-    async def initialized_and_indexed(self) -> float:
-        """Send `initialized` and time until the workspace answers a workspace/symbol request
-        (the server indexes the workspace on start; the answer needs that index)."""
+    async def initialized_and_indexed(self, progress_wait: float = 120) -> float:
+        """Send `initialized`, wait until the server answers a workspace/symbol request (it
+        needs the workspace indexed), and return how long indexing took: from the `$/progress`
+        begin to end the server reports, else from `initialized` to that answer. The server
+        may answer `initialize` before it has loaded (clan_lsp/boot.py); loading is not
+        indexing, so the progress report is the better clock."""
         from lsprotocol import types as lsp
 
         began = time.perf_counter()
         self.client.initialized(lsp.InitializedParams())
+        if self.root is not None:
+            # a request sent now could be answered first and build the index itself
+            try:
+                await asyncio.wait_for(self._progress_ended.wait(), progress_wait)
+            except asyncio.TimeoutError:
+                pass  # a server that reports no progress
         await self.client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query="zz-no-such-symbol"))
-        return time.perf_counter() - began
+        answered = time.perf_counter()
+        for report in self.progress.values():
+            if "begin" in report and "end" in report:
+                return report["end"] - report["begin"]
+        return answered - began
 
     async def wait(self, uri: str, version: int, timeout: float = 120) -> tuple[float, list]:
         deadline = time.perf_counter() + timeout
@@ -304,6 +328,16 @@ class Session:
         self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(lsp.VersionedTextDocumentIdentifier(uri=uri, version=version), [change]))
         arrived, diagnostics = await self.wait(uri, version)
         return arrived - sent, diagnostics
+
+    async def complete(self, path: Path, offset: int) -> float:
+        """Seconds to the answer of a completion request at offset."""
+        from lsprotocol import types as lsp
+
+        uri = path.resolve().as_uri()
+        line, character = position(self.texts[uri], offset)
+        sent = time.perf_counter()
+        await self.client.text_document_completion_async(lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, character)))
+        return time.perf_counter() - sent
 
     async def stop(self) -> None:
         try:

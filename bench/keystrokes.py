@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import sys
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from common import Session, machine, ms, percentile, ratio, reparse_floor, spread, valid_workload  # noqa: E402
+from common import Session, machine, ms, nix_files, percentile, ratio, reparse_floor, spread, valid_workload  # noqa: E402
 
 
 @dataclass
@@ -37,16 +38,19 @@ class Run:
     broken: int  # keystrokes whose diagnostics had a syntax error (should be 0)
     rss: float | None
     cpu: float | None  # server CPU seconds per keystroke, the mean over the run
+    completions: list[float]
+    opened_all: int = 0  # other files opened (--open-all)
 
 
-async def one_run(file: Path, root: Path | None, count: int, also_open: list[Path] = (), seed: int = 7) -> Run:
+async def one_run(file: Path, root: Path | None, count: int, also_open: list[Path] = (), seed: int = 7, completions: int = 50) -> Run:
     text = file.read_bytes()
     strokes = valid_workload(text, count, seed)
     session = await Session(root).start()
     try:
-        index = await session.initialized_and_indexed() if root else 0.0
+        index = await session.initialized_and_indexed()  # also: the server has loaded
         for other in also_open:
-            await session.open(other)
+            if other.resolve() != file.resolve():
+                await session.open(other)
         opened = await session.open(file)
         latencies, broken = [], 0
         cpu_before = session.cpu()
@@ -56,10 +60,12 @@ async def one_run(file: Path, root: Path | None, count: int, also_open: list[Pat
             broken += any(getattr(d, "code", None) == "syntax-error" for d in diagnostics)
         cpu_after = session.cpu()
         cpu = (cpu_after - cpu_before) / len(strokes) if cpu_before is not None and cpu_after is not None and strokes else None
+        places = random.Random(seed + 1).sample(range(len(text)), min(completions, len(text)))
+        completed = [await session.complete(file, place) for place in places]
         rss = session.rss()
     finally:
         await session.stop()
-    return Run(session.initialize_seconds, index, opened, latencies, reparse_floor(text, strokes), broken, rss, cpu)
+    return Run(session.initialize_seconds, index, opened, latencies, reparse_floor(text, strokes), broken, rss, cpu, completed, len(also_open))
 
 
 def summarise(runs: list[Run]) -> dict[str, tuple[float, str]]:
@@ -77,6 +83,8 @@ def summarise(runs: list[Run]) -> dict[str, tuple[float, str]]:
         "open": over(lambda r: r.open),
         "index": over(lambda r: r.index),
         "cpu": over(lambda r: r.cpu or 0.0),
+        "completion p50": over(lambda r: percentile(r.completions, 50) if r.completions else 0.0),
+        "completion p95": over(lambda r: percentile(r.completions, 95) if r.completions else 0.0),
     }
 
 
@@ -94,7 +102,9 @@ def table(file: Path, root: Path | None, runs: list[Run], count: int) -> str:
         f"| keystroke to diagnostics, p95 | {ms(s['p95'][0])} | {s['p95'][1]} | {ms(s['floor p95'][0])} incremental reparse p95 | {ratio(s['p95'][0], s['floor p95'][0])} |",
         f"| server CPU per keystroke, mean | {ms(s['cpu'][0])} | {s['cpu'][1]} | {ms(s['floor p50'][0])} incremental reparse p50 | {ratio(s['cpu'][0], s['floor p50'][0])} |",
         f"| didOpen to diagnostics | {ms(s['open'][0])} | {s['open'][1]} | | |",
-        f"| server resident memory after the run | {rss:.0f} MiB | | | |",
+        f"| completion at random places, p50 | {ms(s['completion p50'][0])} | {s['completion p50'][1]} | | |",
+        f"| completion at random places, p95 | {ms(s['completion p95'][0])} | {s['completion p95'][1]} | | |",
+        f"| server resident memory after the run{f' (with {runs[0].opened_all} more files open)' if runs[0].opened_all else ''} | {rss:.0f} MiB | | | |",
     ]
     return "\n".join(lines)
 
@@ -105,11 +115,13 @@ def main() -> int:
     parser.add_argument("--root", type=Path, default=None, help="workspace folder (default: none)")
     parser.add_argument("--keystrokes", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--open-all", action="store_true", help="first open every other .nix file of the workspace (--root)")
     parser.add_argument("--checkout", type=Path, default=None, help="the clan-lsp source tree to run (default: this one)")
     options = parser.parse_args()
     if options.checkout:
         common.CHECKOUT = options.checkout.resolve()
-    runs = [asyncio.run(one_run(options.file, options.root, options.keystrokes)) for _ in range(options.runs)]
+    others = nix_files(options.root) if options.open_all and options.root else []
+    runs = [asyncio.run(one_run(options.file, options.root, options.keystrokes, others)) for _ in range(options.runs)]
     print(table(options.file, options.root, runs, options.keystrokes))
     return 0
 

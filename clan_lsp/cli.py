@@ -679,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_FINDINGS
         except Exception:  # a crash is not "findings": its own exit code and the traceback
             return _internal_error(sys.stderr)
-    from .server import serve
+    from .boot import serve  # answers initialize before importing the server
 
     serve(options.log_level)
     return EXIT_CLEAN

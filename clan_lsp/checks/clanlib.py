@@ -11,6 +11,7 @@ from ..model.calls import calls
 from ..model.values import Env, Reader
 from ..spec import schema
 from ..syntax import Node
+from ..syntax.queries import Select
 from .base import ERROR, WARNING, Context, Edit, Fix, attribute_missing, did_you_mean, rename_fixes, rule
 
 _SCOPE = tuple(f.name for f in schema.SCOPE_FIELDS)
@@ -167,21 +168,22 @@ def _no_scope_field(name: str) -> str:
     return f"A scope has no field `{name}`" + (close or f" (it has {', '.join(f'`{p}`' for p in _SCOPE)})")
 
 
-def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Node, list[str]]]:
+def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
     text = source.text
     for select in source.tree.index.selects:
         if select.has_attr or select.base_text != b"clanLib":
             continue
         names = [text[a.start_byte : a.end_byte].decode() for a in select.path.named_children if a.type == "identifier"]
-        yield select.node, names
+        yield select, names
 
 
 @rule("clanlib-exports", ERROR, "E27", "`clanLib.exports.*`, renamed to `clanLib.*`")
 def clanlib_exports(ctx: Context) -> None:
     for source in _sources(ctx.module):
-        for node, names in _clanlib_selects(source):
+        for select, names in _clanlib_selects(source):
             if names[:1] != ["exports"]:
                 continue
+            node = select.node
             path = node.child_by_field_name("attrpath")
             fixes: tuple[Fix, ...] = ()
             if len(names) >= 2 and path is not None and len(path.named_children) >= 2:
@@ -198,10 +200,10 @@ def clanlib_exports(ctx: Context) -> None:
 @rule("clanlib-renamed", WARNING, "E28", "`clanLib.vars.getPublicValue`, renamed to `clanLib.getPublicValue`")
 def clanlib_renamed(ctx: Context) -> None:
     for source in _sources(ctx.module):
-        for node, names in _clanlib_selects(source):
+        for select, names in _clanlib_selects(source):
             if names[:2] == ["vars", "getPublicValue"]:
                 ctx.report(
-                    node,
+                    select.node,
                     "`clanLib.vars.getPublicValue` is now `clanLib.getPublicValue`",
                     source=source,
                     clan_message=schema.CLANLIB_VARS_GETPUBLICVALUE,

@@ -20,6 +20,9 @@ async def _start(client: LanguageClient, encodings=None, options=None) -> None:
     await client.initialize_session(
         lsp.InitializeParams(capabilities=capabilities, initialization_options=options or {}, root_uri=Path.cwd().as_uri())
     )
+    # initialize is answered before the server has loaded (clan_lsp/boot.py): wait until it
+    # answers a request, so a test's timeouts measure the test, not the server starting
+    await client.workspace_symbol_async(lsp.WorkspaceSymbolParams(query=""))
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
