@@ -14,6 +14,9 @@ SERVER_CAPABILITIES = json.loads(
       "quickfix"
     ]
   },
+  "codeLensProvider": {
+    "resolveProvider": false
+  },
   "completionProvider": {
     "triggerCharacters": [
       ".",
@@ -28,6 +31,9 @@ SERVER_CAPABILITIES = json.loads(
     "commands": []
   },
   "hoverProvider": true,
+  "inlayHintProvider": {
+    "resolveProvider": false
+  },
   "positionEncoding": "utf-16",
   "referencesProvider": true,
   "renameProvider": true,
