@@ -20,6 +20,7 @@ from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep analysis
+GRAPH_ON_TYPE_INSTANCES = 50
 RECHECK_SECONDS = 1.0  # how long a file read from disk is trusted before its stamp is read again
 
 
@@ -171,8 +172,9 @@ def analyze(
     return _checked(report, source, generation, workspace)
 
 
-def _checked(report: FileReport, source: SourceFile, generation: Generation, workspace) -> FileReport:
-    """Add every rule's findings over the file's services, and the inventory rules."""
+def _checked(report: FileReport, source: SourceFile, generation: Generation, workspace, graph: bool = True) -> FileReport:
+    """Add every rule's findings over the file's services, the inventory rules, and (with
+    `graph`) the export-graph rules."""
     spans = _broken_spans(source, [e for e in report.findings if e.code == "syntax-error"])
     for module in report.services:
         for finding in run_rules(module, generation, workspace=workspace):
@@ -186,7 +188,7 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
             if spans and _unreliable(finding, source, spans):
                 continue
             report.findings.append(finding)
-    if workspace is not None and source.path is not None:
+    if graph and workspace is not None and source.path is not None:
         # export graph (clan_lsp/checks/graph.py): findings land in service and inventory files alike
         from .checks.graph import run_graph_rules
 
@@ -252,6 +254,10 @@ class Analysis:
         self.workspace_roots = list(roots or [])
         self.clan_date = clan_date  # a user's setting wins over flake.lock
         self.input_folders: dict[str, str] = {}  # flake input name -> a folder that wins over the lock
+        # The export graph spans the whole clan: rebuilt on every keystroke only in clans of at
+        # most this many instances (None: always, as `clan-lsp check` does). Bigger clans get its
+        # findings from `clan-lsp check`; hover, inlay hints and lenses still build it on request.
+        self.graph_limit: int | None = GRAPH_ON_TYPE_INSTANCES
         self._index = None
         self._index_dirty = True
         self._services: dict[str, list[ServiceModule]] = {}
@@ -298,9 +304,16 @@ class Analysis:
         if path in index.indexed or (source is not None and could_be_clan(source)):
             self._index_dirty = True
             return True
-        if os.path.abspath(path) in index.owners():  # a part of a registered service
-            index._modules_cache.clear()
-            index._derived.clear()
+        owners = index.owners()
+        name = owners.get(os.path.abspath(path))
+        if name is not None:  # a part of a registered service: that module is read again
+            index._modules_cache.pop(name, None)
+            index._derived.clear()  # inventory findings; their per-instance cache keeps the rest
+            index._derived["owners"] = owners
+            module = index.module(name)
+            for part in module.parts() if module is not None else ():
+                if part.source.path:
+                    owners[os.path.abspath(part.source.path)] = name
             return True
         return False
 
@@ -389,7 +402,9 @@ class Analysis:
             from .checks.syntax import duplicate_findings
 
             report.findings.extend(duplicate_findings(source))
-        return _checked(report, source, self.generation(), self.index)
+        index = self.index
+        graph = index is not None and (self.graph_limit is None or len(index.instances) <= self.graph_limit)
+        return _checked(report, source, self.generation(), index, graph)
 
     def diagnostics(self, path: str) -> list[Finding]:
         """The findings to show in this file, named as the caller names it."""

@@ -136,6 +136,7 @@ class Analyses:
         if clan_date not in self.by_date:
             analysis = Analysis(self.roots, clan_date, self.files)
             analysis.set_input_folders(self.inputs)
+            analysis.graph_limit = None  # a check is run once: the whole graph, whatever the size
             self.by_date[clan_date] = analysis
         # each file is judged in the clan and service it is part of, whatever else is checked
         return self.by_date[clan_date].diagnostics(path)  # type: ignore[attr-defined]
