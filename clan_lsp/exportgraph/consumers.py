@@ -511,18 +511,25 @@ def _trace_set(site: ConsumerSite, node: Node, depth: int) -> None:
         _trace_list(site, outer, depth + 1)
         return
     if name in _ATTRS_FUNCTIONS and position == len(args) - 1 and len(args) >= 2:
-        count = 3 if name == "foldlAttrs" else 2
-        found = _lambda_params(site, args[0], count)
-        if found is None:
-            site.reads_complete = False
+        if not _trace_last_parameter(site, args[0], 3 if name == "foldlAttrs" else 2, depth):
             return
-        body, params = found
-        for use in _uses_of(site, body, params[-1]):
-            _trace_value(site, use, depth + 1)
         if name == "filterAttrs":
             _trace_set(site, outer, depth + 1)
         return
     site.reads_complete = False
+
+
+def _trace_last_parameter(site: ConsumerSite, function: Node, count: int, depth: int) -> bool:
+    """`(name: value: ...)` given to mapAttrs, map and the like: trace what the body reads from
+    its last parameter, which is one export value. False when the function is not a literal one."""
+    found = _lambda_params(site, function, count)
+    if found is None:
+        site.reads_complete = False
+        return False
+    body, params = found
+    for use in _uses_of(site, body, params[-1]):
+        _trace_value(site, use, depth + 1)
+    return True
 
 
 def _trace_list(site: ConsumerSite, node: Node, depth: int) -> None:
@@ -549,14 +556,8 @@ def _trace_list(site: ConsumerSite, node: Node, depth: int) -> None:
         return
     if name in _LIST_FUNCTIONS and position == len(args) - 1 and len(args) >= 2 or (name == "forEach" and position == 0 and len(args) == 2):
         function = args[1] if name == "forEach" else args[0]
-        count = 2 if _LIST_FUNCTIONS.get(name) == 1 else 1
-        found = _lambda_params(site, function, count)
-        if found is None:
-            site.reads_complete = False
+        if not _trace_last_parameter(site, function, 2 if _LIST_FUNCTIONS.get(name) == 1 else 1, depth):
             return
-        body, params = found
-        for use in _uses_of(site, body, params[-1]):
-            _trace_value(site, use, depth + 1)
         if name == "filter":
             _trace_list(site, outer, depth + 1)
         return
