@@ -381,24 +381,8 @@ def unknown_setting(ctx: InventoryContext) -> None:
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
                 continue
             found, closed = role_settings(resolved, role)  # INPUTS: also an input's service
-            options = {o.name: o for o in found}
             clan_where = f"{resolved.service_id}.instances.{instance.name}.{_per_machine(role, where)}"
-            for name in settings.names():
-                key = settings.key_nodes(name)[0]
-                option = options.get(name)
-                if option is None:
-                    if closed:
-                        close = did_you_mean(name, options)
-                        ctx.report(
-                            instance.source,
-                            key,
-                            f"Role `{role}` of \"{resolved.label}\" has no setting `{name}`"
-                            + (close or f" (it declares {', '.join(f'`{o}`' for o in options) or 'none'})"),
-                            fixes=rename_fixes(key, name, options),
-                            clan_message=option_does_not_exist(f"{clan_where}.{name}"),
-                        )
-                    continue
-                _check_setting(ctx, instance, resolved, role, clan_where, (name,), option, settings.get(name), closed)
+            _check_keys(ctx, instance, resolved, role, clan_where, (), {o.name: o for o in found}, settings, closed, closed)
 
 
 def _check_setting(ctx: InventoryContext, instance: InstanceDecl, resolved: Resolved, role: str, clan_where: str, path: tuple[str, ...], option, value: Value | None, closed: bool) -> None:
@@ -415,24 +399,33 @@ def _check_setting(ctx: InventoryContext, instance: InstanceDecl, resolved: Reso
         return
     if not option.children or not isinstance(value, AttrSet) or value.dynamic:
         return
-    children = {c.name: c for c in option.children}
     known = closed and not _nested_open(resolved, role, path)  # INPUTS: nested option sets
+    _check_keys(ctx, instance, resolved, role, clan_where, path, {c.name: c for c in option.children}, value, known, closed)
+
+
+def _check_keys(ctx: InventoryContext, instance: InstanceDecl, resolved: Resolved, role: str, clan_where: str, path: tuple[str, ...], options: dict, value: AttrSet, known: bool, closed: bool) -> None:
+    """Each key of a settings set (`path` () for the role's settings themselves): unknown ones
+    when every option is `known`, and each value against its option."""
     for name in value.names():
-        child = children.get(name)
-        key = value.key_nodes(name)[0]
-        if child is None:
-            if known:
-                close = did_you_mean(name, children)
-                ctx.report(
-                    instance.source,
-                    key,
-                    f"Setting `{dotted}` of role `{role}` of \"{resolved.label}\" has no `{name}`"
-                    + (close or f" (it declares {', '.join(f'`{c}`' for c in children)})"),
-                    fixes=rename_fixes(key, name, children),
-                    clan_message=option_does_not_exist(f"{clan_where}.{dotted}.{name}"),
-                )
+        option = options.get(name)
+        if option is not None:
+            _check_setting(ctx, instance, resolved, role, clan_where, path + (name,), option, value.get(name), closed)
             continue
-        _check_setting(ctx, instance, resolved, role, clan_where, path + (name,), child, value.get(name), closed)
+        if not known:
+            continue
+        key = value.key_nodes(name)[0]
+        close = did_you_mean(name, options)
+        declared = ", ".join(f"`{o}`" for o in options) or "none"
+        where = f"Role `{role}` of \"{resolved.label}\" has no setting `{name}`" if not path else (
+            f"Setting `{'.'.join(path)}` of role `{role}` of \"{resolved.label}\" has no `{name}`"
+        )
+        ctx.report(
+            instance.source,
+            key,
+            where + (close or f" (it declares {declared})"),
+            fixes=rename_fixes(key, name, options),
+            clan_message=option_does_not_exist(".".join((clan_where,) + path + (name,))),
+        )
 
 
 def _nested_open(resolved: Resolved, role: str, path: tuple[str, ...]) -> bool:
