@@ -587,3 +587,19 @@ def test_configured_folder_on_the_command_line(clan, tmp_path) -> None:
     assert plain.returncode == 0, plain.stdout + plain.stderr
     configured = subprocess.run(command + ["--input", f"clan-core={other}"], cwd=folder, capture_output=True, text=True, timeout=120)
     assert configured.returncode == 1 and "error[unknown-setting]" in configured.stdout
+
+
+def test_export_interfaces_of_inputs_are_known_like_the_clans_own(clan) -> None:
+    from clan_lsp.analysis import Analysis
+
+    folder, _paths = clan
+    service = folder / "tunnel.nix"
+    service.write_text(
+        '{ ... }: { _class = "clan.service"; manifest.name = "t"; manifest.readme = "t";\n'
+        '  manifest.exports.out = [ "tunnel" ];\n'
+        '  roles.a = { description = "a"; perInstance = { mkExports, ... }: { exports = mkExports { tunnel.endpont = "x"; }; }; };\n}\n'
+    )
+    assert "tunnel" in _index(folder).interface_specs()
+    found = Analysis(roots=[str(folder)]).diagnostics(str(service))
+    # the interface is found (no unknown-export-interface), so its fields are checked
+    assert [(f.code, "endpoint" in f.message) for f in found] == [("export-interface", True)]

@@ -235,7 +235,27 @@ class WorkspaceIndex:
         return {i.source.path for i in self.inventories if i.source.path}
 
     def interface_specs(self) -> dict[str, schema.ExportInterface]:
-        return {name: decl.as_spec() for name, decl in self.interfaces.items()}
+        """The clan's own export interfaces, then those its flake inputs declare."""
+        if "interface-specs" not in self._derived:
+            specs = {name: decl.as_spec() for name, decl in self.interfaces.items()}
+            for name, decl in self._input_interfaces().items():
+                specs.setdefault(name, decl.as_spec())
+            self._derived["interface-specs"] = specs
+        return self._derived["interface-specs"]
+
+    def _input_interfaces(self) -> dict:
+        """`clan.exportInterfaces` of the flake's inputs (their locked or configured sources)."""
+        from ..inputs import input_interfaces
+        from ..semantics.instances import input_settings, workspace_root
+
+        root = workspace_root(self)
+        names = [n for n in self.flake_inputs or () if n != "self"]
+        if root is None or not names:
+            return {}
+        try:
+            return input_interfaces(root, names, input_settings(self))
+        except Exception:  # noqa: BLE001 - an input we cannot read declares nothing we know of
+            return {}
 
 
 class ModuleCache:
