@@ -20,7 +20,7 @@ from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep analysis
-GRAPH_ON_TYPE_INSTANCES = 50
+GRAPH_ON_TYPE_INSTANCES = 30
 RECHECK_SECONDS = 1.0  # how long a file read from disk is trusted before its stamp is read again
 
 
