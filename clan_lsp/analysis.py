@@ -126,6 +126,14 @@ def services_in(source: SourceFile, files: Files) -> list[ServiceModule]:
     return modules
 
 
+# A split-out part of a service sets one of these; a file without any is no fragment.
+_FRAGMENT_KEYS = (b"roles", b"perInstance", b"perMachine", b"manifest", b"exports", b"imports")
+
+
+def _may_be_fragment(source: SourceFile) -> bool:
+    return any(key in source.text for key in _FRAGMENT_KEYS)
+
+
 def importer_of(path: str, files: Files) -> ServiceModule | None:
     """A service module in this or the parent folder that imports the file at `path`."""
     name = os.path.basename(path).encode()
@@ -359,7 +367,7 @@ class Analysis:
             return self._services[path]
         source = self.files.load(path)
         modules = services_in(source, self.files) if source is not None else []
-        if not modules and source is not None and not self._is_clan_file(path):
+        if not modules and source is not None and _may_be_fragment(source) and not self._is_clan_file(path):
             owner = self._registered_owner(path) or importer_of(path, self.files)
             modules = [owner] if owner is not None else []
         self._services[path] = modules
@@ -385,8 +393,9 @@ class Analysis:
         index = self.index
         if index is None or path in index.indexed:
             return path
-        wanted = os.path.abspath(path)
-        return next((p for p in index.indexed if os.path.abspath(p) == wanted), path)
+        if "by-abspath" not in index._derived:
+            index._derived["by-abspath"] = {os.path.abspath(p): p for p in index.indexed}
+        return index._derived["by-abspath"].get(os.path.abspath(path), path)
 
     def report(self, path: str) -> FileReport:
         path = self._as_indexed(path)
