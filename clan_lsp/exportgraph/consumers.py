@@ -22,7 +22,7 @@ from ..model import SourceFile
 from ..model.scope import binder_of
 from ..model.values import dotted_name
 from ..syntax import Node
-from ..syntax.parse import ancestors
+from ..syntax.parse import ancestors, unfold_application
 
 UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()
 SCOPE_FIELDS = ("serviceName", "instanceName", "roleName", "machineName")
@@ -273,14 +273,7 @@ class Evaluator:
         return UNKNOWN
 
     def _apply(self, node: Node, env: dict[str, Any], depth: int) -> Any:
-        args: list[Node] = []
-        function = node
-        while function is not None and function.type == "apply_expression":
-            arg = function.child_by_field_name("argument")
-            if arg is not None:
-                args.append(arg)
-            function = function.child_by_field_name("function")
-        args.reverse()
+        function, args = unfold_application(node)
         callee = dotted_name(function, self.text)
         name = callee[-1] if callee else ""
         if not callee or callee[0] not in ("lib", "builtins") or len(args) != 2:
@@ -391,14 +384,7 @@ def _outer_call(node: Node) -> tuple[Node, tuple[str, ...], list[Node], int] | N
     outer = parent
     while outer.parent is not None and outer.parent.type == "apply_expression" and _id(outer.parent.child_by_field_name("function")) == outer.id:
         outer = outer.parent
-    args: list[Node] = []
-    function: Node | None = outer
-    while function is not None and function.type == "apply_expression":
-        arg = function.child_by_field_name("argument")
-        if arg is not None:
-            args.append(arg)
-        function = function.child_by_field_name("function")
-    args.reverse()
+    function, args = unfold_application(outer)
     if function is None:
         return None
     text = function.text or b""

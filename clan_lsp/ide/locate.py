@@ -17,7 +17,7 @@ from ..model import AttrSet, Lambda, ServiceModule, SourceFile, Value, dotted_na
 from ..model.service import peel_functions
 from ..spec.schema import TRANSPARENT_WRAPPERS
 from ..syntax import Node
-from ..syntax.parse import ancestors
+from ..syntax.parse import ancestors, unfold_application
 from ..model.scope import Scope, binder_of  # noqa: F401  (re-exported for ide modules)
 
 # ---------------------------------------------------------------- steps
@@ -67,14 +67,9 @@ Step = Key | Body | Formals | Arg | Element | Opaque
 
 def _callee_and_index(apply: Node, argument: Node, text: bytes) -> tuple[str, int]:
     """For an argument of a curried application, the callee's last name and the argument's index."""
-    args = []
-    function = apply
-    while function is not None and function.type == "apply_expression":
-        args.append(function.child_by_field_name("argument"))
-        function = function.child_by_field_name("function")
-    args.reverse()
+    function, args = unfold_application(apply)
     callee = dotted_name(function, text)
-    index = next((i for i, a in enumerate(args) if a is not None and a.id == argument.id), -1)
+    index = next((i for i, a in enumerate(args) if a.id == argument.id), -1)
     return (callee[-1] if callee else ""), index
 
 

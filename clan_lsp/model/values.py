@@ -16,6 +16,7 @@ from typing import Iterator
 
 from ..spec.schema import TRANSPARENT_WRAPPERS
 from ..syntax import Node
+from ..syntax.parse import unfold_application
 
 MAX_DEPTH = 120  # forcing deeper than this gives Unknown (no RecursionError on hostile input)
 _SCAN_BELOW = 9  # attribute sets with more definitions than this look names up in a dict
@@ -617,14 +618,7 @@ class Reader:
         return value
 
     def apply(self, node: Node, env: Env) -> Value:
-        args: list[Node] = []
-        function = node
-        while function is not None and function.type == "apply_expression":
-            arg = function.child_by_field_name("argument")
-            if arg is not None:
-                args.append(arg)
-            function = function.child_by_field_name("function")
-        args.reverse()
+        function, args = unfold_application(node)
         callee = dotted_name(function, self.text)
         name = callee[-1] if callee else ""
         if name in TRANSPARENT_WRAPPERS and args:

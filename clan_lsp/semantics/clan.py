@@ -26,6 +26,7 @@ from ..model import AttrSet, Lambda, ListValue, PathValue, SourceFile, Value
 from ..model.service import looks_like_service, peel_functions, resolve_path, unwrap_import, walk_sets
 from ..model.values import Env, Reader
 from ..syntax import Node
+from ..syntax.parse import unfold_application
 
 Loader = Callable[[str], "SourceFile | None"]
 
@@ -104,14 +105,7 @@ def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
     while stack:
         node = stack.pop()
         if node.type == "apply_expression":
-            args: list[Node] = []
-            function = node
-            while function is not None and function.type == "apply_expression":
-                argument = function.child_by_field_name("argument")
-                if argument is not None:
-                    args.append(argument)
-                function = function.child_by_field_name("function")
-            args.reverse()
+            function, args = unfold_application(node)
             if function is not None:
                 text = source.text[function.start_byte : function.end_byte].decode("utf-8", "replace")
                 yield tuple(part.strip() for part in text.split(".")), args

@@ -262,6 +262,19 @@ class SyntaxTree:
 BINDINGS = ("binding", "inherit", "inherit_from")
 
 
+def unfold_application(node: Node) -> tuple[Node | None, list[Node]]:
+    """`f a b` (tree-sitter nests it as `(f a) b`) -> (f, [a, b])."""
+    args: list[Node] = []
+    function: Node | None = node
+    while function is not None and function.type == "apply_expression":
+        argument = function.child_by_field_name("argument")
+        if argument is not None:
+            args.append(argument)
+        function = function.child_by_field_name("function")
+    args.reverse()
+    return function, args
+
+
 def binding_of(node: Node | None, kinds: tuple[str, ...] = ("binding",), limit: int = 64) -> Node | None:
     """The nearest enclosing binding. It is near, and each .parent costs the depth: stay near."""
     for _ in range(limit):
