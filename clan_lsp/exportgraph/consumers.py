@@ -466,14 +466,8 @@ def _uses_of(site: ConsumerSite, body: Node, param: Node) -> list[Node]:
 
 def _trace_set(site: ConsumerSite, node: Node, depth: int) -> None:
     """node evaluates to an attrset of exports (scope key -> value)."""
-    if depth > MAX_DEPTH:
-        site.reads_complete = False
-        return
-    node = _up(node)
-    uses = _let_references(site, node)
-    if uses is not None:
-        for use in uses:
-            _trace_set(site, use, depth + 1)
+    node = _through_lets(site, node, depth, _trace_set)
+    if node is None:
         return
     parent = node.parent
     if parent is not None and parent.type == "select_expression" and _id(parent.child_by_field_name("expression")) == node.id:
@@ -505,6 +499,21 @@ def _trace_set(site: ConsumerSite, node: Node, depth: int) -> None:
     site.reads_complete = False
 
 
+def _through_lets(site: ConsumerSite, node: Node, depth: int, trace) -> Node | None:
+    """The node to trace on, or None when done: too deep (unknown), or a let-bound name whose
+    uses `trace` has followed instead."""
+    if depth > MAX_DEPTH:
+        site.reads_complete = False
+        return None
+    node = _up(node)
+    uses = _let_references(site, node)
+    if uses is None:
+        return node
+    for use in uses:
+        trace(site, use, depth + 1)
+    return None
+
+
 def _trace_last_parameter(site: ConsumerSite, function: Node, count: int, depth: int) -> bool:
     """`(name: value: ...)` given to mapAttrs, map and the like: trace what the body reads from
     its last parameter, which is one export value. False when the function is not a literal one."""
@@ -520,14 +529,8 @@ def _trace_last_parameter(site: ConsumerSite, function: Node, count: int, depth:
 
 def _trace_list(site: ConsumerSite, node: Node, depth: int) -> None:
     """node evaluates to a list of export values."""
-    if depth > MAX_DEPTH:
-        site.reads_complete = False
-        return
-    node = _up(node)
-    uses = _let_references(site, node)
-    if uses is not None:
-        for use in uses:
-            _trace_list(site, use, depth + 1)
+    node = _through_lets(site, node, depth, _trace_list)
+    if node is None:
         return
     call = _outer_call(node)
     if call is None:
@@ -552,14 +555,8 @@ def _trace_list(site: ConsumerSite, node: Node, depth: int) -> None:
 
 def _trace_value(site: ConsumerSite, node: Node, depth: int) -> None:
     """node evaluates to one export value (interface name -> interface value)."""
-    if depth > MAX_DEPTH:
-        site.reads_complete = False
-        return
-    node = _up(node)
-    uses = _let_references(site, node)
-    if uses is not None:
-        for use in uses:
-            _trace_value(site, use, depth + 1)
+    node = _through_lets(site, node, depth, _trace_value)
+    if node is None:
         return
     parent = node.parent
     if parent is None:
