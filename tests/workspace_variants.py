@@ -11,28 +11,39 @@ import tomllib
 from pathlib import Path
 
 WORKSPACES = Path(__file__).resolve().parent / "workspaces"
-CLEAN = WORKSPACES / "clean"
-VARIANTS = tomllib.loads((WORKSPACES / "variants.toml").read_text())
 
 
-def names() -> list[str]:
-    return ["clean", *sorted(VARIANTS)]
+class VariantSet:
+    """A clean clan (`<folder>/clean`) and the variants `<folder>/variants.toml` derives from it."""
 
+    def __init__(self, folder: Path) -> None:
+        self.clean = folder / "clean"
+        self.variants = tomllib.loads((folder / "variants.toml").read_text())
 
-def oracle_limit(name: str) -> str | None:
-    return VARIANTS.get(name, {}).get("oracle_limit")
+    def names(self) -> list[str]:
+        return ["clean", *sorted(self.variants)]
 
+    def oracle_limit(self, name: str) -> str | None:
+        return self.variants.get(name, {}).get("oracle_limit")
 
-def materialize(name: str, parent: Path) -> Path:
-    """The clan `name` as a folder below `parent`."""
-    folder = parent / name
-    if folder.exists():
+    def materialize(self, name: str, parent: Path) -> Path:
+        """The clan `name` as a folder below `parent`."""
+        folder = parent / name
+        if folder.exists():
+            return folder
+        shutil.copytree(self.clean, folder)
+        for edit in self.variants.get(name, {}).get("edit", []):
+            path = folder / edit["file"]
+            text = path.read_text()
+            if edit["replace"] not in text:
+                raise ValueError(f"variant {name}: {edit['replace']!r} is not in {edit['file']}")
+            path.write_text(text.replace(edit["replace"], edit["with"], 1))
         return folder
-    shutil.copytree(CLEAN, folder)
-    for edit in VARIANTS.get(name, {}).get("edit", []):
-        path = folder / edit["file"]
-        text = path.read_text()
-        if edit["replace"] not in text:
-            raise ValueError(f"variant {name}: {edit['replace']!r} is not in {edit['file']}")
-        path.write_text(text.replace(edit["replace"], edit["with"], 1))
-    return folder
+
+
+_WORKSPACES = VariantSet(WORKSPACES)
+CLEAN = _WORKSPACES.clean
+VARIANTS = _WORKSPACES.variants
+names = _WORKSPACES.names
+oracle_limit = _WORKSPACES.oracle_limit
+materialize = _WORKSPACES.materialize

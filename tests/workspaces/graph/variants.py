@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import tomllib
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from workspace_variants import VariantSet  # noqa: E402
+
 GRAPH = Path(__file__).resolve().parent
-CLEAN = GRAPH / "clean"
-VARIANTS = tomllib.loads((GRAPH / "variants.toml").read_text())
-
-
-def names() -> list[str]:
-    return ["clean", *sorted(VARIANTS)]
-
-
-def materialize(name: str, parent: Path) -> Path:
-    folder = parent / name
-    if folder.exists():
-        return folder
-    shutil.copytree(CLEAN, folder)
-    for edit in VARIANTS.get(name, {}).get("edit", []):
-        path = folder / edit["file"]
-        text = path.read_text()
-        if edit["replace"] not in text:
-            raise ValueError(f"variant {name}: {edit['replace']!r} is not in {edit['file']}")
-        path.write_text(text.replace(edit["replace"], edit["with"], 1))
-    return folder
+_GRAPH = VariantSet(GRAPH)
+CLEAN = _GRAPH.clean
+VARIANTS = _GRAPH.variants
+names = _GRAPH.names
+materialize = _GRAPH.materialize
