@@ -60,8 +60,8 @@ def _find(root: Node, start: int, end: int, kind: str) -> Node:
 #   variable: (start, end)
 
 
-class Call:
-    """A function application whose callee is a name or dotted path; nodes on demand."""
+class _Entry:
+    """A place the index recorded as plain offsets; its nodes are found when asked for."""
 
     __slots__ = ("_index", "_entry")
 
@@ -75,6 +75,12 @@ class Call:
     @property
     def end_byte(self) -> int:
         return self._entry[1]
+
+
+class Call(_Entry):
+    """A function application whose callee is a name or dotted path; nodes on demand."""
+
+    __slots__ = ()
 
     @property
     def callee_text(self) -> bytes:
@@ -94,21 +100,10 @@ class Call:
         return [_find(self._index.root, s, e, kind) for s, e, kind in self._entry[5]]
 
 
-class Select:
+class Select(_Entry):
     """`x.a.b` (or `x ? a` when has_attr) rooted at a variable; nodes on demand."""
 
-    __slots__ = ("_index", "_entry")
-
-    def __init__(self, index: "SyntaxIndex", entry: tuple):
-        self._index, self._entry = index, entry
-
-    @property
-    def start_byte(self) -> int:
-        return self._entry[0]
-
-    @property
-    def end_byte(self) -> int:
-        return self._entry[1]
+    __slots__ = ()
 
     @property
     def has_attr(self) -> bool:  # `x ? a` rather than `x.a`
