@@ -129,6 +129,9 @@ class SyntaxTree:
         self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
         self._recovery: Recovery | None | bool = False  # False: not computed yet
         self._index_recovered = False
+        self._duplicates = None
+        self._duplicates_before_edit = None  # as _index_before_edit
+        self._duplicates_recovered = False
 
     @property
     def index(self):
@@ -146,6 +149,23 @@ class SyntaxTree:
             self._index_before_edit = None
             self._index_recovered = recovered  # then the next edit cannot update it from the parser's tree
         return self._index
+
+    @property
+    def duplicates(self):
+        """Attributes defined twice (see duplicates.py), found again after an edit only in
+        the sets the edit touched."""
+        if self._duplicates is None:
+            from .duplicates import Duplicates
+
+            recovered = self.recovery is not None
+            if self._duplicates_before_edit is not None and not recovered:
+                previous, old_tree, start, old_end, new_end = self._duplicates_before_edit
+                self._duplicates = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
+            else:
+                self._duplicates = Duplicates.build(self.model_root, self.text)
+            self._duplicates_before_edit = None
+            self._duplicates_recovered = recovered
+        return self._duplicates
 
     @property
     def root(self) -> Node:
@@ -217,20 +237,25 @@ class SyntaxTree:
             end_point = (point[0], point[1] + length)
             self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
         previous = self._index
+        previous_duplicates = self._duplicates
         old_tree = self.tree
         self.text = new
         self._parse_text = new
         self._repaired = []
         self._line_index = None
         self._index = None
+        self._duplicates = None
         self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair()
         # The index follows one edit at a time; repaired bytes (blanked commas, pipe
         # stand-ins) are fine when the parser sees them repaired at the same places
         # before and after it, and when the index was not built from a recovered tree.
-        follows = previous is not None and not self._index_recovered and sorted(restored) == sorted(self._repaired)
+        same_repairs = sorted(restored) == sorted(self._repaired)
+        follows = previous is not None and not self._index_recovered and same_repairs
         self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
+        follows = previous_duplicates is not None and not self._duplicates_recovered and same_repairs
+        self._duplicates_before_edit = (previous_duplicates, old_tree, start, old_end, new_end) if follows else None
 
     def node_text(self, node: Node) -> str:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")

@@ -1,0 +1,262 @@
+"""Attributes a set, `rec` set or `let` defines twice, as Nix's parser counts them.
+
+Nix rejects such a file before evaluating it, with `attribute 'x' already defined at
+<file>:<line>:<col>`. What counts as twice follows Nix's parser (checked with
+`nix-instantiate --parse`, Nix 2.8):
+
+- `a.b = 1; a.c = 2;` builds one set `a`: no duplicate; `a.b = 1; a.b = 2;` is one.
+- a path may go through a name only while that name holds a set literal (`{ }`, `rec { }`,
+  in parentheses or not), or a set made by another dotted path: `a = { b = 1; }; a.c = 2;`
+  is fine, `a = lib.mkIf c { }; a.c = 2;` and `a = 1; a.c = 2;` are duplicates of `a.c`;
+- two set literals for one name are merged (`a = { b = 1; }; a = { c = 2; };`), but only
+  their own names: a name in both is a duplicate even if both are sets again;
+- `inherit a;` defines `a` like a binding; `"a"` and `${"a"}` are the name `a`; a name
+  computed from a variable (`${x}`) is never a duplicate.
+
+Every duplicate is found, each where Nix would put it. This is a fact of the syntax, like
+a syntax error: it is kept with the tree and, after an edit, found again only in the sets
+the edit touched (`Duplicates.updated`); checks/syntax.py words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import tree_sitter
+
+from .parse import LANGUAGE, Node
+
+_SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
+_LITERALS = ("attrset_expression", "rec_attrset_expression")
+
+
+@dataclass
+class _Entry:
+    """One name in a set as Nix's parser builds it."""
+
+    node: Node  # where Nix puts this definition: the binding's attrpath, or the inherited name
+    value: Node | None = None  # the value expression (None: a set made by a dotted path)
+    inherited: bool = False
+    _attrs: "_Attrs | None" = None
+
+    def attrs(self, text: bytes) -> "_Attrs | None":
+        """The names below this one, when it is a set Nix can add to (a literal or a path)."""
+        if self._attrs is None and not self.inherited and self.value is not None:
+            literal = _unparenthesized(self.value)
+            if literal is not None and literal.type in _LITERALS:
+                bindings = _binding_set(literal)
+                self._attrs = _Attrs()
+                if bindings is not None:
+                    _read(bindings, text, self._attrs, None)
+        return self._attrs
+
+
+@dataclass
+class _Attrs:
+    names: dict[str, _Entry] = field(default_factory=dict)
+
+
+@dataclass
+class _Duplicate:
+    node: Node  # where Nix reports it
+    name: str  # the attribute path Nix names
+    previous: Node  # the definition Nix says it is "already defined at"
+
+
+def _unparenthesized(node: Node | None) -> Node | None:
+    for _ in range(64):
+        if node is None or node.type != "parenthesized_expression":
+            return node
+        inner = [c for c in node.named_children if c.type != "comment"]
+        node = inner[0] if len(inner) == 1 else None
+    return None
+
+
+def _binding_set(node: Node) -> Node | None:
+    bindings = node.child_by_field_name("bindings")
+    if bindings is not None:
+        return bindings
+    for child in node.named_children:
+        if child.type == "binding_set":
+            return child
+    return None
+
+
+def _static_name(attr: Node, text: bytes) -> str | None:
+    """The name an attrpath element spells, or None when it is computed."""
+    if attr.type == "identifier":
+        return text[attr.start_byte : attr.end_byte].decode("utf-8", "replace")
+    if attr.type == "interpolation":  # `${"a"}` is the name a
+        inner = [c for c in attr.named_children if c.type != "comment"]
+        return _static_name(inner[0], text) if len(inner) == 1 and inner[0].type == "string_expression" else None
+    if attr.type == "string_expression":
+        parts = []
+        for child in attr.named_children:
+            if child.type == "string_fragment":
+                parts.append(text[child.start_byte : child.end_byte].decode("utf-8", "replace"))
+            elif child.type == "escape_sequence":
+                raw = text[child.start_byte : child.end_byte].decode("utf-8", "replace")
+                parts.append({"\\n": "\n", "\\t": "\t", "\\r": "\r"}.get(raw, raw[-1:]))
+            else:
+                return None
+        return "".join(parts)
+    return None
+
+
+def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | None) -> None:
+    """Add a binding_set's names to `attrs` as Nix's parser does, noting each duplicate."""
+
+    def duplicate(node: Node, name: str, previous: Node) -> None:
+        if found is not None:
+            found.append(_Duplicate(node, name, previous))
+
+    for binding in bindings.named_children:
+        if binding.type in ("inherit", "inherit_from"):
+            names = binding.child_by_field_name("attrs")
+            for attr in names.named_children if names is not None else ():
+                name = _static_name(attr, text)
+                if name is None:
+                    continue
+                if name in attrs.names:
+                    duplicate(attr, name, attrs.names[name].node)
+                else:
+                    attrs.names[name] = _Entry(attr, inherited=True)
+            continue
+        if binding.type != "binding":
+            continue
+        path = binding.child_by_field_name("attrpath")
+        if path is None:
+            continue
+        elements = [a for a in path.named_children if a.type != "comment"]
+        names = [_static_name(a, text) for a in elements]
+        value = binding.child_by_field_name("expression")
+        shown = ".".join(n if n is not None else "\"${...}\"" for n in names)
+        current = attrs
+        for index, name in enumerate(names):
+            if name is None:
+                break  # a computed name: Nix sets it aside, nothing below it can clash
+            entry = current.names.get(name)
+            last = index == len(names) - 1
+            if entry is None:
+                if last:
+                    current.names[name] = _Entry(path, value)
+                else:
+                    made = _Entry(path, None, _attrs=_Attrs())
+                    current.names[name] = made
+                    current = made._attrs  # type: ignore[assignment]
+                continue
+            below = entry.attrs(text)
+            if not last:
+                if below is None:
+                    duplicate(path, shown, entry.node)
+                    break
+                current = below
+                continue
+            literal = _unparenthesized(value)
+            if below is not None and literal is not None and literal.type in _LITERALS:
+                # Two set literals for one name: Nix merges their own names, no deeper.
+                incoming = _Attrs()
+                inner = _binding_set(literal)
+                if inner is not None:
+                    _read(inner, text, incoming, None)
+                for inner_name, inner_entry in incoming.names.items():
+                    if inner_name in below.names:
+                        duplicate(below.names[inner_name].node, inner_name, inner_entry.node)
+                    else:
+                        below.names[inner_name] = inner_entry
+            else:
+                duplicate(path, shown, entry.node)
+
+
+
+class Duplicate(NamedTuple):
+    """One duplicate, by byte offsets, and the set it was found reading."""
+
+    scope_start: int
+    scope_end: int
+    start: int  # where Nix reports it
+    end: int
+    name: str  # the attribute path Nix names
+    previous: int  # where the definition starts that Nix says it is "already defined at"
+
+    def moved(self, delta: int) -> "Duplicate":
+        return Duplicate(self.scope_start + delta, self.scope_end + delta, self.start + delta, self.end + delta, self.name, self.previous + delta)
+
+
+_SCOPE_QUERY = tree_sitter.Query(LANGUAGE, "[" + " ".join(f"({kind})" for kind in _SCOPES) + "] @scope")
+
+
+def _scope_duplicates(scope: Node, text: bytes) -> list[Duplicate]:
+    """The duplicates among one set's own names (names its literal values merge included)."""
+    bindings = _binding_set(scope)
+    if bindings is None:
+        return []
+    found: list[_Duplicate] = []
+    _read(bindings, text, _Attrs(), found)
+    a, b = scope.start_byte, scope.end_byte
+    return [Duplicate(a, b, d.node.start_byte, d.node.end_byte, d.name, d.previous.start_byte) for d in found]
+
+
+def _scopes_in(node: Node) -> list[Node]:
+    return tree_sitter.QueryCursor(_SCOPE_QUERY).captures(node).get("scope", [])
+
+
+def _ordered(found: list[Duplicate]) -> list[Duplicate]:
+    # the order of a walk of the tree: by set (outer sets first), then as each set found them
+    return sorted(found, key=lambda d: (d.scope_start, -d.scope_end))
+
+
+class Duplicates:
+    """Every duplicate of one tree."""
+
+    def __init__(self, found: list[Duplicate]) -> None:
+        self.found = found
+
+    @classmethod
+    def build(cls, root: Node, text: bytes) -> "Duplicates":
+        found: list[Duplicate] = []
+        for scope in _scopes_in(root):
+            found += _scope_duplicates(scope, text)
+        return cls(_ordered(found))
+
+    def updated(self, old_tree: tree_sitter.Tree, new_tree: tree_sitter.Tree, text: bytes, start: int, old_end: int, new_end: int) -> "Duplicates":
+        """The duplicates of new_tree, which is old_tree after replacing [start, old_end) so it ends at new_end.
+
+        As queries.SyntaxIndex.updated: outside the ranges tree-sitter reports as changed,
+        nodes are the old ones moved. What changed lies in one innermost `binding`; the sets
+        in it are read again, and so are the sets that hold it (their own names only: a
+        binding's name, or the names of a set literal it merges, may be what changed).
+        Sets beside it keep their duplicates, moved by the edit.
+        """
+        root = new_tree.root_node
+        low, high = start, new_end
+        for changed in old_tree.changed_ranges(new_tree):
+            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
+        around = root.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
+        while around is not None and around.type != "binding":
+            around = around.parent
+        if around is None:
+            return Duplicates.build(root, text)
+        delta = new_end - old_end
+        fresh_start, fresh_end = around.start_byte, around.end_byte
+        stale_end = fresh_end - delta  # where that binding ended before the edit
+        found: list[Duplicate] = []
+        for duplicate in self.found:
+            if duplicate.scope_end < fresh_start:
+                found.append(duplicate)  # a set before the binding: as it was
+            elif duplicate.scope_start > stale_end:
+                found.append(duplicate.moved(delta))  # after it: moved
+            elif duplicate.scope_start <= fresh_start and duplicate.scope_end >= stale_end:
+                continue  # a set holding the binding: read again below
+            elif duplicate.scope_start >= fresh_start and duplicate.scope_end <= stale_end:
+                continue  # a set in the binding: read again below
+            else:
+                return Duplicates.build(root, text)  # overlaps the binding partly: not in a tree; be safe
+        found += [d for scope in _scopes_in(around) for d in _scope_duplicates(scope, text)]
+        holder = around.parent
+        while holder is not None:
+            if holder.type in _SCOPES:
+                found += _scope_duplicates(holder, text)
+            holder = holder.parent
+        return Duplicates(_ordered(found))

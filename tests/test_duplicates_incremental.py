@@ -1,0 +1,89 @@
+"""Duplicates kept across edits are exactly the ones found afresh (syntax/duplicates.py)."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from clan_lsp.checks.syntax import duplicate_findings
+from clan_lsp.model import load_source
+from clan_lsp.syntax import SyntaxTree
+from clan_lsp.syntax.duplicates import Duplicates
+
+from test_syntax_index import random_edits
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.nix"))[:40]
+NESTED = b"""{
+  a = { b = 1; c = { d = 1; e = 2; }; };
+  f.g = 1;
+  h = let i = 1; j = 2; in { k = i; l = j; };
+  m = rec { n = 1; o = n; };
+  inherit p;
+  q = { r.s = 1; r.t = 2; };
+}
+"""
+STANDING = NESTED.replace(b"  q =", b"  a.b = 3;\n  q =").replace(b"}\n", b"  u = { v = 1; v = 2; };\n}\n")
+IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
+
+
+def renames(text: bytes, rng: random.Random, count: int):
+    """Edits that keep the text valid and make or undo duplicates: an identifier becomes
+    another identifier of the text, then changes back; or gets an `x` typed at its end."""
+    names = [m for m in IDENTIFIER.finditer(text)]
+    words = sorted({m.group() for m in names})
+    for _ in range(count):
+        match = rng.choice(names)
+        if rng.random() < 0.5:
+            yield match.start(), match.end(), rng.choice(words), match.group()
+        else:
+            yield match.end(), match.end(), b"x", b""
+
+
+def test_the_standing_text_has_duplicates() -> None:
+    assert len(Duplicates.build(SyntaxTree(STANDING).root, STANDING).found) == 2
+
+
+def assert_as_found_afresh(tree: SyntaxTree) -> None:
+    kept = tree.duplicates.found
+    assert kept == Duplicates.build(tree.model_root, tree.text).found
+
+
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES] + [NESTED, STANDING], ids=[p.parent.name + "/" + p.name for p in FIXTURES] + ["nested", "standing"])
+def test_duplicates_after_renames_equal_a_fresh_scan(text: bytes) -> None:
+    rng = random.Random(len(text))
+    tree = SyntaxTree(text)
+    tree.duplicates  # noqa: B018 - find them, so that edits update them
+    for start, end, new, old in renames(text, rng, 30):
+        tree.edit(start, end, new)
+        assert_as_found_afresh(tree)
+        tree.edit(start, start + len(new), old)  # and back: the original text, a valid edit again
+        assert_as_found_afresh(tree)
+    assert tree.text == text
+
+
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:15]] + [NESTED], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:15]] + ["nested"])
+def test_duplicates_after_random_edits_equal_a_fresh_scan(text: bytes) -> None:
+    rng = random.Random(len(text) + 1)
+    tree = SyntaxTree(text)
+    tree.duplicates  # noqa: B018
+    for start, end, new in random_edits(tree, rng, 25):
+        tree.edit(start, end, new)
+        assert_as_found_afresh(tree)
+
+
+def test_a_duplicate_typed_then_removed_comes_and_goes_with_the_right_line() -> None:
+    tree = SyntaxTree(NESTED)
+    source = load_source(tree.text, "/x/default.nix", tree=tree)
+    assert duplicate_findings(source) == []
+    at = NESTED.index(b"e = 2")
+    tree.edit(at, at + 1, b"d")  # `c = { d = 1; d = 2; }`
+    tree.edit(0, 0, b"\n\n")  # two lines above: the line in the message follows
+    found = duplicate_findings(load_source(tree.text, "/x/default.nix", tree=tree))
+    assert [(f.code, tree.text[f.start : f.end], f.message) for f in found] == [
+        ("duplicate-attribute", b"d", "`d` is defined twice in one set; the other definition is on line 4")
+    ]
+    tree.edit(at + 2, at + 3, b"e")
+    assert duplicate_findings(load_source(tree.text, "/x/default.nix", tree=tree)) == []
