@@ -242,7 +242,8 @@ class SyntaxTree:
         self.text = new
         self._parse_text = new
         self._repaired = []
-        self._line_index = None
+        if self._line_index is not None:
+            self._line_index = self._line_index.edited(start, old_end, new_text, new)
         self._index = None
         self._duplicates = None
         self._recovery = False

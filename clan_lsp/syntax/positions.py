@@ -52,6 +52,25 @@ class LineIndex:
                 pos = find(b"\n", pos + 1)
         self.line_starts = starts
 
+    def edited(self, start: int, old_end: int, new_text: bytes, data: bytes) -> "LineIndex":
+        """The index of `data`, which is this text with [start, old_end) replaced by new_text:
+        the line starts before the edit are kept, those after it move."""
+        if b"\r" in self.data[max(0, start - 1) : old_end + 1] or b"\r" in new_text or b"\r" in data[start + len(new_text) : start + len(new_text) + 1]:
+            return LineIndex(data)  # a `\r\n` may be split or joined at the edit: count again
+        starts = self.line_starts
+        low = bisect.bisect_right(starts, start)  # the starts up to the edit stay
+        high = bisect.bisect_right(starts, old_end)  # the starts after the edit's old end move
+        delta = len(new_text) - (old_end - start)
+        inside = []
+        at = new_text.find(b"\n")
+        while at != -1:
+            inside.append(start + at + 1)
+            at = new_text.find(b"\n", at + 1)
+        index = LineIndex.__new__(LineIndex)
+        index.data = data
+        index.line_starts = starts[:low] + inside + [s + delta for s in starts[high:]]
+        return index
+
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset) - 1
 
