@@ -87,3 +87,18 @@ def test_a_duplicate_typed_then_removed_comes_and_goes_with_the_right_line() -> 
     ]
     tree.edit(at + 2, at + 3, b"e")
     assert duplicate_findings(load_source(tree.text, "/x/default.nix", tree=tree)) == []
+
+
+def test_a_valid_edit_inside_a_binding_reads_only_the_sets_it_touched(monkeypatch) -> None:
+    import clan_lsp.syntax.duplicates as duplicates
+
+    tree = SyntaxTree(STANDING)
+    tree.duplicates  # noqa: B018
+    read = []
+    real = duplicates._scope_duplicates
+    monkeypatch.setattr(duplicates, "_scope_duplicates", lambda scope, text: read.append(scope.type) or real(scope, text))
+    at = STANDING.index(b"o = n")
+    tree.edit(at + 1, at + 1, b"x")
+    assert len(tree.duplicates.found) == 2
+    # the top-level set holding `m = rec { ... }`, and the rec set in it; not the other five sets
+    assert sorted(read) == ["attrset_expression", "rec_attrset_expression"]

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import tree_sitter
 
-from .parse import LANGUAGE, Node
+from .parse import LANGUAGE, Node, Touched
 
 _SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
 _LITERALS = ("attrset_expression", "rec_attrset_expression")
@@ -220,27 +220,19 @@ class Duplicates:
             found += _scope_duplicates(scope, text)
         return cls(_ordered(found))
 
-    def updated(self, old_tree: tree_sitter.Tree, new_tree: tree_sitter.Tree, text: bytes, start: int, old_end: int, new_end: int) -> "Duplicates":
-        """The duplicates of new_tree, which is old_tree after replacing [start, old_end) so it ends at new_end.
+    def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "Duplicates":
+        """The duplicates of new_tree after the edit `touched` describes.
 
-        As queries.SyntaxIndex.updated: outside the ranges tree-sitter reports as changed,
-        nodes are the old ones moved. What changed lies in one innermost `binding`; the sets
-        in it are read again, and so are the sets that hold it (their own names only: a
-        binding's name, or the names of a set literal it merges, may be what changed).
-        Sets beside it keep their duplicates, moved by the edit.
+        The sets in the binding it touched are read again, and so are the sets that hold
+        it (their own names only: a binding's name, or the names of a set literal it merges,
+        may be what changed). Sets beside it keep their duplicates, moved by the edit.
         """
         root = new_tree.root_node
-        low, high = start, new_end
-        for changed in old_tree.changed_ranges(new_tree):
-            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
-        around = root.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
-        while around is not None and around.type != "binding":
-            around = around.parent
+        around = touched.binding
         if around is None:
             return Duplicates.build(root, text)
-        delta = new_end - old_end
-        fresh_start, fresh_end = around.start_byte, around.end_byte
-        stale_end = fresh_end - delta  # where that binding ended before the edit
+        delta = touched.delta
+        fresh_start, stale_end = around.start_byte, touched.stale_end
         found: list[Duplicate] = []
         for duplicate in self.found:
             if duplicate.scope_end < fresh_start:

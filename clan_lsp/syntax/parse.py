@@ -111,6 +111,45 @@ def _pipe_operators(root: Node, text: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
+@dataclass
+class Touched:
+    """Where one edit changed a tree, for the facts kept across it (queries.py, duplicates.py).
+
+    Outside the ranges tree-sitter reports as changed, every node keeps its ancestors, so
+    what was found there is the old finding moved by the edit. What changed lies in one
+    innermost `binding` (None: no binding holds all of it; find everything again).
+    """
+
+    start: int
+    old_end: int
+    new_end: int
+    binding: Node | None
+
+    @classmethod
+    def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
+        low, high = start, new_end
+        for changed in old_tree.changed_ranges(new_tree):
+            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
+        # one byte either side: a token that ends or starts at the edit belongs to it
+        around = new_tree.root_node.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
+        while around is not None and around.type != "binding":
+            around = around.parent
+        return cls(start, old_end, new_end, around)
+
+    @property
+    def delta(self) -> int:
+        return self.new_end - self.old_end
+
+    @property
+    def stale_end(self) -> int:
+        """Where the touched binding ended before the edit."""
+        return self.binding.end_byte - self.delta if self.binding is not None else -1
+
+    def move(self, at: int) -> int:
+        """An offset before the edit, after it (for offsets outside the edited bytes)."""
+        return at if at < self.start else at + self.delta
+
+
 class SyntaxTree:
     """One document's text and tree, updated by edits with incremental reparses."""
 
@@ -125,47 +164,47 @@ class SyntaxTree:
         self.tree = self.parser.parse(self._parse_text)
         self._repair()
         self._line_index: LineIndex | None = None
-        self._index = None
-        self._index_before_edit = None  # (index, old tree, start, old end, new end) of the last edit
         self._recovery: Recovery | None | bool = False  # False: not computed yet
-        self._index_recovered = False
-        self._duplicates = None
-        self._duplicates_before_edit = None  # as _index_before_edit
-        self._duplicates_recovered = False
+        # Facts of the tree kept across edits (the query index, duplicates): each is found
+        # again after an edit only where the edit touched (see Touched).
+        self._facts: dict[str, object] = {}
+        self._facts_before_edit: dict[str, object] = {}  # those that may follow the last edit
+        self._recovered_facts: set[str] = set()  # built from a recovered tree: cannot follow an edit
+        self._last_edit: tuple | None = None  # (old tree, start, old end, new end)
+        self._touched: Touched | None = None
+
+    def _fact(self, name: str, kind):
+        """A fact of the tree: kind.build(model_root, text), or the previous one updated."""
+        fact = self._facts.get(name)
+        if fact is None:
+            recovered = self.recovery is not None
+            previous = self._facts_before_edit.pop(name, None)
+            if previous is not None and not recovered and self._last_edit is not None:
+                if self._touched is None:
+                    self._touched = Touched.of(self.tree, self.text, *self._last_edit)
+                fact = previous.updated(self._touched, self.tree, self.text)
+            else:
+                fact = kind.build(self.model_root, self.text)  # what the model reads
+            self._facts[name] = fact
+            if recovered:  # then the next edit cannot update it from the parser's tree
+                self._recovered_facts.add(name)
+            else:
+                self._recovered_facts.discard(name)
+        return fact
 
     @property
     def index(self):
-        """Calls, selections and variables of the tree (see queries.py), kept up to date
-        across an edit by re-querying only what the edit touched."""
-        if self._index is None:
-            from .queries import SyntaxIndex
+        """Calls, selections and variables of the tree (see queries.py)."""
+        from .queries import SyntaxIndex
 
-            recovered = self.recovery is not None
-            if self._index_before_edit is not None and not recovered:
-                previous, old_tree, start, old_end, new_end = self._index_before_edit
-                self._index = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
-            else:
-                self._index = SyntaxIndex.build(self.model_root, self.text)  # what the model reads
-            self._index_before_edit = None
-            self._index_recovered = recovered  # then the next edit cannot update it from the parser's tree
-        return self._index
+        return self._fact("index", SyntaxIndex)
 
     @property
     def duplicates(self):
-        """Attributes defined twice (see duplicates.py), found again after an edit only in
-        the sets the edit touched."""
-        if self._duplicates is None:
-            from .duplicates import Duplicates
+        """Attributes defined twice (see duplicates.py)."""
+        from .duplicates import Duplicates
 
-            recovered = self.recovery is not None
-            if self._duplicates_before_edit is not None and not recovered:
-                previous, old_tree, start, old_end, new_end = self._duplicates_before_edit
-                self._duplicates = previous.updated(old_tree, self.tree, self.text, start, old_end, new_end)
-            else:
-                self._duplicates = Duplicates.build(self.model_root, self.text)
-            self._duplicates_before_edit = None
-            self._duplicates_recovered = recovered
-        return self._duplicates
+        return self._fact("duplicates", Duplicates)
 
     @property
     def root(self) -> Node:
@@ -236,27 +275,23 @@ class SyntaxTree:
             point = _point(new, offset)
             end_point = (point[0], point[1] + length)
             self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
-        previous = self._index
-        previous_duplicates = self._duplicates
         old_tree = self.tree
         self.text = new
         self._parse_text = new
         self._repaired = []
         if self._line_index is not None:
             self._line_index = self._line_index.edited(start, old_end, new_text, new)
-        self._index = None
-        self._duplicates = None
         self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair()
-        # The index follows one edit at a time; repaired bytes (blanked commas, pipe
-        # stand-ins) are fine when the parser sees them repaired at the same places
-        # before and after it, and when the index was not built from a recovered tree.
-        same_repairs = sorted(restored) == sorted(self._repaired)
-        follows = previous is not None and not self._index_recovered and same_repairs
-        self._index_before_edit = (previous, old_tree, start, old_end, new_end) if follows else None
-        follows = previous_duplicates is not None and not self._duplicates_recovered and same_repairs
-        self._duplicates_before_edit = (previous_duplicates, old_tree, start, old_end, new_end) if follows else None
+        # Facts follow one edit at a time; repaired bytes (blanked commas, pipe stand-ins)
+        # are fine when the parser sees them repaired at the same places before and after
+        # it, and when the fact was not built from a recovered tree.
+        follows = sorted(restored) == sorted(self._repaired)
+        self._facts_before_edit = {n: f for n, f in self._facts.items() if n not in self._recovered_facts} if follows else {}
+        self._facts = {}
+        self._last_edit = (old_tree, start, old_end, new_end)
+        self._touched = None
 
     def node_text(self, node: Node) -> str:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")

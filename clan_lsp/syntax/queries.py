@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from .parse import LANGUAGE, Node
+from .parse import LANGUAGE, Node, Touched
 
 
 def _query_text(name: str) -> str:
@@ -185,29 +185,16 @@ class SyntaxIndex:
     def build(cls, root: Node, text: bytes) -> "SyntaxIndex":
         return cls(root, text, *_entries(root))
 
-    def updated(self, old_tree: tree_sitter.Tree, new_tree: tree_sitter.Tree, text: bytes, start: int, old_end: int, new_end: int) -> "SyntaxIndex":
-        """The index of new_tree, which is old_tree after replacing [start, old_end) so it ends at new_end.
-
-        old_tree must have had that edit applied (Tree.edit). Outside the ranges tree-sitter
-        reports as changed, every node keeps its ancestors, so the entries there are the old
-        ones moved by the edit. What changed lies in one innermost `binding`; it is queried again.
-        """
+    def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "SyntaxIndex":
+        """The index of new_tree after the edit `touched` describes: the innermost binding
+        it touched is queried again, the entries elsewhere are the old ones moved."""
         root = new_tree.root_node
-        low, high = start, new_end
-        for changed in old_tree.changed_ranges(new_tree):
-            low, high = min(low, changed.start_byte), max(high, changed.end_byte)
-        # one byte either side: a token that ends or starts at the edit belongs to it
-        around = root.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
-        while around is not None and around.type != "binding":
-            around = around.parent
+        around = touched.binding
         if around is None:
             return SyntaxIndex.build(root, text)
-        delta = new_end - old_end
-        fresh_start, fresh_end = around.start_byte, around.end_byte
-        stale_end = fresh_end - delta  # where that binding ended before the edit
-
-        def move(at: int) -> int:
-            return at if at < start else at + delta
+        start, delta, move = touched.start, touched.delta, touched.move
+        fresh_start = around.start_byte
+        stale_end = touched.stale_end
 
         kept: list[list[tuple]] = []
         for number, entries in enumerate((self._calls, self._selects, self._variables)):
