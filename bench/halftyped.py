@@ -190,6 +190,13 @@ def cases(clan_core: str | None = None, scratch: str | None = None) -> list[Case
             if anchor in text:
                 at = _after_binding(text, anchor)
                 found.append(Case("clan-core sshd: new role after roles.server", str(service), text, at, ROLE_SNIPPET))
+        # 29 KB, with strings whose interpolations span lines (`"${\n ... \n}"`)
+        service = Path(clan_core) / "clanServices" / "wireguard" / "default.nix"
+        if service.is_file():
+            text = service.read_text()
+            anchor = "roles.peer = {"
+            if anchor in text:
+                found.append(Case("clan-core wireguard: new role after roles.peer", str(service), text, _after_binding(text, anchor), ROLE_SNIPPET))
     workspace = REPO / "tests" / "workspaces" / "clean"
     if scratch is None:
         scratch = tempfile.mkdtemp(prefix="halftyped-")
@@ -210,7 +217,7 @@ def percent(count: int, total: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clan-core", default=None, help="a clan-core checkout: also measure a copy of its sshd service")
+    parser.add_argument("--clan-core", default=None, help="a clan-core checkout: also measure its sshd and wireguard services (read in place)")
     parser.add_argument("--verbose", action="store_true", help="one line per keystroke")
     parser.add_argument("--without-recovery", action="store_true", help="the parser's own tree only (as before recovery)")
     options = parser.parse_args()

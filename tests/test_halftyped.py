@@ -144,3 +144,41 @@ def test_recovery_never_blanks_most_of_the_file() -> None:
     assert tree.model_root.type == "source_code" and tree.model_root.child_count == 1
     (error,) = tree.syntax_errors()
     assert text.index("${") < error.start < text.index('}"')  # inside the interpolation
+
+
+INTERPOLATED = '''{ lib, ... }:
+{
+  _class = "clan.service";
+  manifest.name = "example/interpolated";
+  roles.peer = {
+    description = "A peer";
+    perInstance =
+      { machine, ... }:
+      {
+        nixosModule = {
+          networking.extraHosts = "${
+            lib.concatStringsSep " " [
+              machine.name
+              "peer"
+            ]
+          } ${machine.name}";
+        };
+      };
+  };
+  roles.other = {
+    description = "Another";
+  };
+}
+'''
+
+
+@pytest.mark.parametrize("stop", ROLE_STOPS)
+def test_typing_after_a_string_whose_interpolation_spans_lines(tmp_path, stop: str) -> None:
+    """A line break inside `${ }` is code, not a string running on: recovery leaves that
+    string alone (it blanked it, and code around it, in clan-core's wireguard)."""
+    path = tmp_path / "default.nix"
+    path.write_text(INTERPOLATED)
+    case = halftyped.Case("interpolated", str(path), INTERPOLATED, halftyped._after_binding(INTERPOLATED, "roles.peer ="), halftyped.ROLE_SNIPPET)
+    (result,) = halftyped.measure(case, [_prefix(case.snippet, stop)])
+    assert result.model_kept, f"the model lost {result.missing}"
+    assert not result.strays, f"findings that were not there before: {result.strays}"

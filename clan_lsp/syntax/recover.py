@@ -92,8 +92,23 @@ def damage(root: Node, text: bytes, tokens: Tokens) -> int:
         stack.extend(c for c in node.children if c.has_error or c.is_missing)
     for string in tokens["string"]:
         if string.start_point[0] != string.end_point[0]:
-            total += max(0, string.end_byte - _line_end(text, string.start_byte))
+            broken_at = _literal_line_break(string, text)
+            if broken_at is not None:
+                total += string.end_byte - broken_at
     return total
+
+
+def _literal_line_break(string: Node, text: bytes) -> int | None:
+    """Where a `"` string's own text breaks a line (None: it does not).
+
+    A string being typed runs on over lines of code; a line break inside `${ }` is code
+    the author wrote across lines (`"${\n  f x\n}"`), not a string running on."""
+    for child in string.children:
+        if child.type == "string_fragment":
+            at = text.find(b"\n", child.start_byte, child.end_byte)
+            if at != -1:
+                return at
+    return None
 
 
 def _leaves(root: Node) -> Iterator[Node]:
@@ -144,8 +159,8 @@ def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
                 continue  # the closing quote
             last = string.children[-1] if string.child_count > 1 else None
             closed = last is not None and last.type == '"' and not last.is_missing
-            if string.end_byte <= end and closed:
-                continue  # closed on its line (an error inside `${ }` is not the string's)
+            if closed and (string.end_byte <= end or _literal_line_break(string, text) is None):
+                continue  # closed on its line, or its lines break in `${ }` (an error inside is not the string's)
         elif string.type != "ERROR":
             continue
         message = "expected `\"` to end the string"
