@@ -182,3 +182,22 @@ def test_typing_after_a_string_whose_interpolation_spans_lines(tmp_path, stop: s
     (result,) = halftyped.measure(case, [_prefix(case.snippet, stop)])
     assert result.model_kept, f"the model lost {result.missing}"
     assert not result.strays, f"findings that were not there before: {result.strays}"
+
+
+def test_a_trailing_comma_in_formals_is_no_error_while_typing_elsewhere() -> None:
+    """Nix accepts `{ a, b, }:`; on broken text the comma hides inside the parser's ERROR,
+    and the recovered text needs the same repair as a whole parse gets."""
+    text = b"""{
+  module =
+    {
+      instanceName,
+      settings,
+    }:
+    { };
+  roles.agent = {
+    description = "x";
+"""
+    tree = SyntaxTree(text)
+    errors = tree.syntax_errors()
+    assert errors, "the set of roles.agent is not closed"
+    assert all(e.start > text.index(b"roles.agent") for e in errors), [(e.start, e.message) for e in errors]

@@ -224,8 +224,27 @@ class SyntaxTree:
     @property
     def recovery(self) -> Recovery | None:
         if self._recovery is False:
-            self._recovery = recover(self._parse_text, self.tree, self.parser.parse) if self.RECOVER else None
+            recovery = recover(self._parse_text, self.tree, self.parser.parse) if self.RECOVER else None
+            if recovery is not None:
+                self._repair_recovered(recovery)
+            self._recovery = recovery
         return self._recovery  # type: ignore[return-value]
+
+    def _repair_recovered(self, recovery: Recovery) -> None:
+        """Trailing formal commas the broken parse hid (inside its ERROR they are no pattern):
+        blanked in the recovered text too, as in the parser's own (same length)."""
+        for _ in range(8):
+            commas = _trailing_formal_commas(recovery.tree.root_node) if recovery.tree.root_node.has_error else []
+            if not commas:
+                return
+            buf = bytearray(recovery.text)
+            for offset in commas:
+                buf[offset] = ord(" ")
+                point = _point(recovery.text, offset)
+                end_point = (point[0], point[1] + 1)
+                recovery.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
+            recovery.text = bytes(buf)
+            recovery.tree = self.parser.parse(recovery.text, recovery.tree)
 
     @property
     def line_index(self) -> LineIndex:
