@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import tree_sitter
 
-from .parse import LANGUAGE, Node, Touched
+from .parse import Node, Touched, walk
 
 _SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
 _LITERALS = ("attrset_expression", "rec_attrset_expression")
@@ -184,9 +184,6 @@ class Duplicate(NamedTuple):
         return Duplicate(self.scope_start + delta, self.scope_end + delta, self.start + delta, self.end + delta, self.name, self.previous + delta)
 
 
-_SCOPE_QUERY = tree_sitter.Query(LANGUAGE, "[" + " ".join(f"({kind})" for kind in _SCOPES) + "] @scope")
-
-
 def _scope_duplicates(scope: Node, text: bytes) -> list[Duplicate]:
     """The duplicates among one set's own names (names its literal values merge included)."""
     bindings = _binding_set(scope)
@@ -199,7 +196,9 @@ def _scope_duplicates(scope: Node, text: bytes) -> list[Duplicate]:
 
 
 def _scopes_in(node: Node) -> list[Node]:
-    return tree_sitter.QueryCursor(_SCOPE_QUERY).captures(node).get("scope", [])
+    # a walk, not a query: tree-sitter's query cursor slows down with depth (50,000 nested
+    # sets took a minute; tests/e2e/test_diagnostics.py nests that deep)
+    return [n for n in walk(node) if n.type in _SCOPES]
 
 
 def _ordered(found: list[Duplicate]) -> list[Duplicate]:
