@@ -130,6 +130,27 @@ class Replay:
     def close(self) -> None:
         self._stream.close()
 
+    def unread_raw(self) -> tuple[int, bytes]:
+        """The descriptor under the stream and every byte read from it but not yet taken:
+        whoever reads the descriptor from now on starts with these bytes."""
+        stream = self._stream
+        left = self._prefix
+        self._prefix = b""
+        peek = getattr(stream, "peek", None)
+        if peek is not None:
+            # a buffered stream may hold bytes past the first message: take them without waiting
+            fd = stream.fileno()
+            blocking = os.get_blocking(fd)
+            os.set_blocking(fd, False)
+            try:
+                buffered = peek(1) or b""
+            except (BlockingIOError, OSError, ValueError):
+                buffered = b""
+            finally:
+                os.set_blocking(fd, blocking)
+            left += stream.read(len(buffered)) if buffered else b""
+        return stream.fileno(), left
+
 
 class DropAnswer:
     """stdout, minus the server's own answer to the request answered already."""

@@ -691,10 +691,76 @@ def code_lens(ls: ClanLanguageServer, params: lsp.CodeLensParams) -> list[lsp.Co
     return lenses
 
 
+class PipeReader:
+    """stdin read by the event loop itself.
+
+    pygls reads stdin in its thread pool: three hand-offs between threads for every
+    message (two header lines and the body), each waiting for the GIL while the loop
+    computes diagnostics. A pipe can be read by the loop directly."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self._stream = stream
+
+    def readline(self):
+        return self._stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as ended:
+            return ended.partial
+
+
+def _pipe_fd(stdin) -> tuple[int, bytes] | None:
+    """The descriptor of stdin when it is a pipe or socket, and the bytes already read from it
+    (clan_lsp/boot.py reads the first message unbuffered and puts it back in front)."""
+    import stat
+
+    raw = getattr(stdin, "unread_raw", None)
+    if raw is None:
+        return None
+    fd, prefix = raw()
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return None
+    return (fd, prefix) if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
+
+
+def _serve_pipe(fd: int, prefix: bytes) -> None:
+    """pygls' own start_io, reading the pipe on the event loop (see PipeReader)."""
+    from threading import Event
+
+    from pygls.io_ import StdoutWriter, run_async
+
+    server._stop_event = Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stream = asyncio.StreamReader(limit=2**26, loop=loop)
+        stream.feed_data(prefix)
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream, loop=loop), os.fdopen(fd, "rb", buffering=0, closefd=False))
+        await run_async(stop_event=server._stop_event, reader=PipeReader(stream), protocol=server.protocol, logger=log, error_handler=server.report_server_error)
+
+    try:
+        asyncio.run(main())
+    except BrokenPipeError:
+        log.error("Connection to the client is lost! Shutting down the server.")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
+
+
 def serve(log_level: str = "WARNING") -> None:
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, log_level.upper(), logging.WARNING), format="clan-lsp %(levelname)s %(message)s")
     # stdout carries the protocol: nothing else may write to it
-    server.start_io()
+    pipe = _pipe_fd(sys.stdin.buffer) if os.environ.get("CLAN_LSP_THREADED_STDIN") != "1" else None
+    if pipe is not None:
+        _serve_pipe(*pipe)
+    else:
+        server.start_io()
 
 
 if __name__ == "__main__":

@@ -97,3 +97,28 @@ def test_garbage_first_message_goes_to_pygls_untouched() -> None:
     done = subprocess.run([sys.executable, "-m", "clan_lsp"], input=stdin, capture_output=True, timeout=60)
     assert b'"id": 1' not in done.stdout
     json.dumps(done.returncode)  # it ended rather than hanging (the timeout would raise)
+
+
+def test_unread_raw_hands_over_the_pipe_with_every_byte_not_yet_taken() -> None:
+    """The server reads stdin on its event loop from the descriptor: the bytes boot read
+    ahead (the first message, and what the buffered stream holds past it) come first."""
+    import os
+
+    first = boot.frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}})
+    second = boot.frame({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+    read_end, write_end = os.pipe()
+    os.write(write_end, first + second)
+    stream = os.fdopen(read_end, "rb")  # buffered: it reads past the first message
+    try:
+        raw, message = boot.read_message(stream)
+        assert message["method"] == "initialize"
+        replay = boot.Replay(raw, stream)
+        fd, unread = replay.unread_raw()
+        assert fd == read_end
+        assert unread == first + second
+        os.write(write_end, b"more")
+        assert os.read(fd, 4) == b"more"  # nothing else was held back
+        assert os.get_blocking(fd)
+    finally:
+        os.close(write_end)
+        stream.close()
