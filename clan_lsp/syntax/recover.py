@@ -149,6 +149,7 @@ def _first_on_line(text: bytes, offset: int) -> bool:
 
 def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     """`"...` running over the end of its line: the string being typed swallowed the rest."""
+    last_break = text.rstrip().rfind(b"\n")  # the end of the text's last line with content
     for node in tokens["quote"]:
         if node.parent is None:
             continue
@@ -164,7 +165,7 @@ def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
         elif string.type != "ERROR":
             continue
         message = "expected `\"` to end the string"
-        if b"\n" not in text[node.end_byte :].rstrip():
+        if last_break < node.end_byte:
             # Typing at the end of the text: close the string after it (no offset moves).
             yield Broken(len(text), len(text), message, (node.start_byte, node.end_byte), fill=b'"')
         at = (node.start_byte, node.end_byte)
@@ -182,23 +183,28 @@ def _brackets(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     is stray.
     """
     stack: list[Node] = []
+    indents: list[int] = []  # the indent of each opener's line, as stack holds them
     for leaf in tokens["bracket"]:
         kind = leaf.type
         if leaf.is_missing:
             continue
         if kind in _OPENERS:
             stack.append(leaf)
+            indents.append(_indent(text, leaf.start_byte))
             continue
         if kind not in _CLOSERS:
             continue
-        if _first_on_line(text, leaf.start_byte):
-            column = _indent(text, leaf.start_byte)
-            line_start = _line_start(text, leaf.start_byte)
-            while stack and stack[-1].start_byte < line_start and _indent(text, stack[-1].start_byte) > column:
+        line_start = _line_start(text, leaf.start_byte)
+        before = text[line_start : leaf.start_byte]
+        if not before.strip():  # the closer starts its line
+            column = len(before) - len(before.lstrip(b" \t"))  # its line's indent
+            while stack and stack[-1].start_byte < line_start and indents[-1] > column:
                 opener = stack.pop()
+                indents.pop()
                 yield _unclosed(opener, text, line_start)
         if stack and _OPENERS[stack[-1].type] == kind:
             stack.pop()
+            indents.pop()
         else:
             yield Broken(leaf.start_byte, leaf.end_byte, f"unexpected `{kind}`")
     if 0 < len(stack) <= MAX_CLOSERS:
