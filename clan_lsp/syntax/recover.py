@@ -150,15 +150,23 @@ def _first_on_line(text: bytes, offset: int) -> bool:
 def _open_strings(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     """`"...` running over the end of its line: the string being typed swallowed the rest."""
     last_break = text.rstrip().rfind(b"\n")  # the end of the text's last line with content
+    # A quote's parent is costly to ask (tree-sitter walks down from the root): the strings'
+    # own quotes are known by where the strings start and end.
+    starting = {string.start_byte: string for string in tokens["string"]}
+    ending = {string.end_byte for string in tokens["string"]}
     for node in tokens["quote"]:
-        if node.parent is None:
-            continue
-        string = node.parent
+        string = starting.get(node.start_byte)
+        if string is None:
+            if node.end_byte in ending:
+                continue  # the closing quote
+            string = node.parent
+            if string is None:
+                continue
         end = _line_end(text, node.start_byte)
         if string.type == "string_expression":
             if node.start_byte != string.start_byte:
                 continue  # the closing quote
-            last = string.children[-1] if string.child_count > 1 else None
+            last = string.child(string.child_count - 1) if string.child_count > 1 else None
             closed = last is not None and last.type == '"' and not last.is_missing
             if closed and (string.end_byte <= end or _literal_line_break(string, text) is None):
                 continue  # closed on its line, or its lines break in `${ }` (an error inside is not the string's)
@@ -183,14 +191,14 @@ def _brackets(tokens: Tokens, text: bytes) -> Iterator[Broken]:
     is stray.
     """
     stack: list[Node] = []
-    indents: list[int] = []  # the indent of each opener's line, as stack holds them
+    indents: list[int | None] = []  # the indent of each opener's line, once asked
     for leaf in tokens["bracket"]:
         kind = leaf.type
         if leaf.is_missing:
             continue
         if kind in _OPENERS:
             stack.append(leaf)
-            indents.append(_indent(text, leaf.start_byte))
+            indents.append(None)
             continue
         if kind not in _CLOSERS:
             continue
@@ -198,7 +206,11 @@ def _brackets(tokens: Tokens, text: bytes) -> Iterator[Broken]:
         before = text[line_start : leaf.start_byte]
         if not before.strip():  # the closer starts its line
             column = len(before) - len(before.lstrip(b" \t"))  # its line's indent
-            while stack and stack[-1].start_byte < line_start and indents[-1] > column:
+            while stack and stack[-1].start_byte < line_start:
+                if indents[-1] is None:
+                    indents[-1] = _indent(text, stack[-1].start_byte)
+                if indents[-1] <= column:
+                    break
                 opener = stack.pop()
                 indents.pop()
                 yield _unclosed(opener, text, line_start)
