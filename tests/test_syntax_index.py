@@ -59,3 +59,35 @@ def test_entries_give_the_nodes_of_the_current_tree() -> None:
     assert all(call.node.type == "apply_expression" and call.node.start_byte == call.start_byte for call in index.calls)
     names = {tree.node_text(v) for v in index.variables_in(tree.root)}
     assert {"settings", "clanLib", "lib", "mkExports"} <= names
+
+
+def test_facts_follow_keystrokes_through_half_typed_text(monkeypatch) -> None:
+    """While a binding is typed every keystroke's text is broken: the recovered trees of two
+    keystrokes are related by one edit, so the facts follow it instead of reading the whole
+    file again, and stay equal to facts read afresh."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import halftyped
+
+    from clan_lsp.syntax.duplicates import Duplicates
+
+    path = Path(__file__).resolve().parent.parent / "examples" / "broken" / "default.nix"
+    text = path.read_text()
+    at = len(text[: halftyped._after_binding(text, "roles.server =")].encode())
+    tree = SyntaxTree(text.encode())
+    tree.index, tree.duplicates  # noqa: B018
+    built = []
+    build_index, build_duplicates = SyntaxIndex.build.__func__, Duplicates.build.__func__
+    monkeypatch.setattr(SyntaxIndex, "build", classmethod(lambda cls, root, t: built.append("index") or build_index(cls, root, t)))
+    monkeypatch.setattr(Duplicates, "build", classmethod(lambda cls, root, t: built.append("duplicates") or build_duplicates(cls, root, t)))
+    broken = 0
+    for character in halftyped.ROLE_SNIPPET.encode():
+        tree.edit(at, at, bytes([character]))
+        at += 1
+        broken += tree.recovery is not None
+        kept_index, kept_duplicates = tree.index, tree.duplicates
+        assert kept_index.spans() == build_index(SyntaxIndex, tree.model_root, tree.text).spans()
+        assert kept_duplicates.found == build_duplicates(Duplicates, tree.model_root, tree.text).found
+    assert broken > 200
+    assert len(built) < 20, f"{len(built)} whole-file reads over {len(halftyped.ROLE_SNIPPET)} keystrokes"

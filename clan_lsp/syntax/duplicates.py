@@ -222,16 +222,16 @@ class Duplicates:
     def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "Duplicates":
         """The duplicates of new_tree after the edit `touched` describes.
 
-        The sets in the binding it touched are read again, and so are the sets that hold
-        it (their own names only: a binding's name, or the names of a set literal it merges,
-        may be what changed). Sets beside it keep their duplicates, moved by the edit.
+        The sets in its span are read again, and so are the sets that hold the span (their
+        own names only: a binding's name, or the names of a set literal it merges, may be
+        what changed). Sets beside it keep their duplicates, moved by the edit.
         """
         root = new_tree.root_node
-        around = touched.binding
+        around = touched.region
         if around is None:
             return Duplicates.build(root, text)
         delta = touched.delta
-        fresh_start, stale_end = around.start_byte, touched.stale_end
+        fresh_start, fresh_end, stale_end = touched.span_start, touched.span_end, touched.stale_end
         found: list[Duplicate] = []
         for duplicate in self.found:
             if duplicate.scope_end < fresh_start:
@@ -244,7 +244,9 @@ class Duplicates:
                 continue  # a set in the binding: read again below
             else:
                 return Duplicates.build(root, text)  # overlaps the binding partly: not in a tree; be safe
-        found += [d for scope in _scopes_in(around) for d in _scope_duplicates(scope, text)]
+        parts = [around] if around.type == "binding" else [c for c in around.children if fresh_start <= c.start_byte and c.end_byte <= fresh_end]
+        inside = [scope for part in parts for scope in _scopes_in(part)]
+        found += [d for scope in inside for d in _scope_duplicates(scope, text)]
         holder = around.parent
         while holder is not None:
             if holder.type in _SCOPES:

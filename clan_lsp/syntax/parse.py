@@ -116,14 +116,18 @@ class Touched:
     """Where one edit changed a tree, for the facts kept across it (queries.py, duplicates.py).
 
     Outside the ranges tree-sitter reports as changed, every node keeps its ancestors, so
-    what was found there is the old finding moved by the edit. What changed lies in one
-    innermost `binding` (None: no binding holds all of it; find everything again).
+    what was found there is the old finding moved by the edit. What changed lies in the
+    span [span_start, span_end) of the new tree, within `region`: the innermost `binding`
+    holding it, or, for a change between bindings (typing a new one), the set's bindings
+    around it. Whatever lies in the span is read again; None: read everything again.
     """
 
     start: int
     old_end: int
     new_end: int
-    binding: Node | None
+    region: Node | None
+    span_start: int = 0
+    span_end: int = 0
 
     @classmethod
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
@@ -131,10 +135,27 @@ class Touched:
         for changed in old_tree.changed_ranges(new_tree):
             low, high = min(low, changed.start_byte), max(high, changed.end_byte)
         # one byte either side: a token that ends or starts at the edit belongs to it
-        around = new_tree.root_node.descendant_for_byte_range(max(0, low - 1), min(len(text), high + 1))
-        while around is not None and around.type != "binding":
-            around = around.parent
-        return cls(start, old_end, new_end, around)
+        low, high = max(0, low - 1), min(len(text), high + 1)
+        around = new_tree.root_node.descendant_for_byte_range(low, high)
+        node = around
+        while node is not None and node.type != "binding":
+            node = node.parent
+        if node is not None:
+            return cls(start, old_end, new_end, node, node.start_byte, node.end_byte)
+        container = around
+        while container is not None and container.type != "binding_set":
+            container = container.parent
+        if container is None and around is not None and around.type in ("attrset_expression", "rec_attrset_expression"):
+            # at the edge of a set (typing before its `}`): its bindings, when all else is braces
+            if all(c.type in ("{", "}", "rec", "binding_set", "comment") for c in around.children):
+                container = next((c for c in around.children if c.type == "binding_set"), None)
+        if container is None:
+            return cls(start, old_end, new_end, None)
+        around = container
+        for child in around.children:  # the bindings the change touches are read whole
+            if child.end_byte >= low and child.start_byte <= high:
+                low, high = min(low, child.start_byte), max(high, child.end_byte)
+        return cls(start, old_end, new_end, around, low, high)
 
     @property
     def delta(self) -> int:
@@ -142,12 +163,33 @@ class Touched:
 
     @property
     def stale_end(self) -> int:
-        """Where the touched binding ended before the edit."""
-        return self.binding.end_byte - self.delta if self.binding is not None else -1
+        """Where the span ended before the edit."""
+        return self.span_end - self.delta
 
     def move(self, at: int) -> int:
         """An offset before the edit, after it (for offsets outside the edited bytes)."""
         return at if at < self.start else at + self.delta
+
+
+def _difference(old: bytes, new: bytes) -> tuple[int, int, int]:
+    """The one edit that makes `new` of `old`: [start, old_end) of old becomes [start, new_end)."""
+    limit = min(len(old), len(new))
+    low, high = 0, limit  # the common prefix, by halving (each comparison is one memcmp)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    start = low
+    low, high = 0, limit - start  # the common suffix, apart from the prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return start, len(old) - low, len(new) - low
 
 
 class SyntaxTree:
@@ -166,27 +208,44 @@ class SyntaxTree:
         self._line_index: LineIndex | None = None
         self._recovery: Recovery | None | bool = False  # False: not computed yet
         # Facts of the tree kept across edits (the query index, duplicates): each is found
-        # again after an edit only where the edit touched (see Touched).
+        # again after an edit only where the edit touched (see Touched). They are facts of
+        # the model's tree: the parser's own, or on half-typed text the recovered one.
         self._facts: dict[str, object] = {}
-        self._facts_before_edit: dict[str, object] = {}  # those that may follow the last edit
-        self._recovered_facts: set[str] = set()  # built from a recovered tree: cannot follow an edit
-        self._last_edit: tuple | None = None  # (old tree, start, old end, new end)
+        self._recovered_facts: set[str] = set()  # those read from a recovered tree
+        self._facts_before_edit: dict[str, object] = {}
+        self._recovered_before_edit: set[str] = set()
+        self._last_edit: tuple | None = None  # (old tree, start, old end, new end): the parser's
+        self._repairs_follow = False  # the parser saw repaired bytes alike before and after it
         self._touched: Touched | None = None
+        self._recovery_before_edit: Recovery | None = None
+        self._model_edit: tuple | None = None  # as _last_edit, from that recovery to this one
+        self._model_touched: Touched | None = None
 
     def _fact(self, name: str, kind):
         """A fact of the tree: kind.build(model_root, text), or the previous one updated."""
         fact = self._facts.get(name)
         if fact is None:
-            recovered = self.recovery is not None
+            recovery = self.recovery
             previous = self._facts_before_edit.pop(name, None)
-            if previous is not None and not recovered and self._last_edit is not None:
+            touched = None
+            if previous is None:
+                pass
+            elif name in self._recovered_before_edit:
+                # recovered then and now: the two recovered trees are related by one edit
+                if recovery is not None and self._model_edit is not None:
+                    if self._model_touched is None:
+                        self._model_touched = Touched.of(recovery.tree, recovery.text, *self._model_edit)
+                    touched = self._model_touched
+            elif recovery is None and self._last_edit is not None and self._repairs_follow:
                 if self._touched is None:
                     self._touched = Touched.of(self.tree, self.text, *self._last_edit)
-                fact = previous.updated(self._touched, self.tree, self.text)
+                touched = self._touched
+            if touched is not None:
+                fact = previous.updated(touched, recovery.tree if recovery is not None else self.tree, self.text)
             else:
                 fact = kind.build(self.model_root, self.text)  # what the model reads
             self._facts[name] = fact
-            if recovered:  # then the next edit cannot update it from the parser's tree
+            if recovery is not None:
                 self._recovered_facts.add(name)
             else:
                 self._recovered_facts.discard(name)
@@ -227,8 +286,26 @@ class SyntaxTree:
             recovery = recover(self._parse_text, self.tree, self.parser.parse) if self.RECOVER else None
             if recovery is not None:
                 self._repair_recovered(recovery)
+                self._follow_recovery_before_edit(recovery)
             self._recovery = recovery
         return self._recovery  # type: ignore[return-value]
+
+    def _follow_recovery_before_edit(self, recovery: Recovery) -> None:
+        """Reparse this recovered text over the last one's tree, as an edit from that text.
+
+        The tree is the same as recovery's own parse of the text, but related to the last
+        recovered tree, so the facts read from that one follow the edit (while a binding is
+        typed, every keystroke's text is half-typed: without this, each one reads the whole
+        file again). The edit is where the two recovered texts differ."""
+        before = self._recovery_before_edit
+        self._model_edit = None
+        if before is None:
+            return
+        start, old_end, new_end = _difference(before.text, recovery.text)
+        old_tree = before.tree.copy()
+        old_tree.edit(start, old_end, new_end, _point(before.text, start), _point(before.text, old_end), _point(recovery.text, new_end))
+        recovery.tree = self.parser.parse(recovery.text, old_tree)
+        self._model_edit = (old_tree, start, old_end, new_end)
 
     def _repair_recovered(self, recovery: Recovery) -> None:
         """Trailing formal commas the broken parse hid (inside its ERROR they are no pattern):
@@ -300,17 +377,21 @@ class SyntaxTree:
         self._repaired = []
         if self._line_index is not None:
             self._line_index = self._line_index.edited(start, old_end, new_text, new)
+        recovery_before = self._recovery
         self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair()
         # Facts follow one edit at a time; repaired bytes (blanked commas, pipe stand-ins)
         # are fine when the parser sees them repaired at the same places before and after
         # it, and when the fact was not built from a recovered tree.
-        follows = sorted(restored) == sorted(self._repaired)
-        self._facts_before_edit = {n: f for n, f in self._facts.items() if n not in self._recovered_facts} if follows else {}
-        self._facts = {}
+        self._repairs_follow = sorted(restored) == sorted(self._repaired)
+        self._facts_before_edit, self._facts = self._facts, {}
+        self._recovered_before_edit, self._recovered_facts = self._recovered_facts, set()
         self._last_edit = (old_tree, start, old_end, new_end)
         self._touched = None
+        self._recovery_before_edit = recovery_before if isinstance(recovery_before, Recovery) else None
+        self._model_edit = None
+        self._model_touched = None
 
     def node_text(self, node: Node) -> str:
         return self.text[node.start_byte : node.end_byte].decode("utf-8", errors="replace")

@@ -131,10 +131,12 @@ class Select(_Entry):
         return _find(self._index.root, self._entry[4], self._entry[5], "attrpath")
 
 
-def _entries(top: Node) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """Every call, select and variable at or below `top`, as span tuples."""
+def _entries(top: Node, span: tuple[int, int] | None = None) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Every call, select and variable at or below `top` (within `span`), as span tuples."""
     calls, selects, variables = [], [], []
     cursor = tree_sitter.QueryCursor(query("clan"))
+    if span is not None:
+        cursor.set_byte_range(*span)
     for _pattern, captures in cursor.matches(top):
         if "call" in captures:
             inner = captures["call"][0]
@@ -160,6 +162,11 @@ def _entries(top: Node) -> tuple[list[tuple], list[tuple], list[tuple]]:
         elif "variable" in captures:
             node = captures["variable"][0]
             variables.append((node.start_byte, node.end_byte))
+    if span is not None:  # the cursor also gives what only overlaps the span
+        low, high = span
+        calls = [c for c in calls if low <= c[0] and c[1] <= high]
+        selects = [e for e in selects if low <= e[0] and e[1] <= high]
+        variables = [v for v in variables if low <= v[0] and v[1] <= high]
     return calls, selects, variables
 
 
@@ -186,14 +193,14 @@ class SyntaxIndex:
         return cls(root, text, *_entries(root))
 
     def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "SyntaxIndex":
-        """The index of new_tree after the edit `touched` describes: the innermost binding
-        it touched is queried again, the entries elsewhere are the old ones moved."""
+        """The index of new_tree after the edit `touched` describes: its span is queried
+        again, the entries elsewhere are the old ones moved."""
         root = new_tree.root_node
-        around = touched.binding
+        around = touched.region
         if around is None:
             return SyntaxIndex.build(root, text)
-        start, delta, move = touched.start, touched.delta, touched.move
-        fresh_start = around.start_byte
+        delta, move = touched.delta, touched.move
+        fresh_start = touched.span_start
         stale_end = touched.stale_end
 
         kept: list[list[tuple]] = []
@@ -204,8 +211,8 @@ class SyntaxIndex:
                 return SyntaxIndex.build(root, text)  # overlaps the binding partly: not in a tree; be safe
             before = []
             for entry in entries[:low]:
-                if entry[1] < start:
-                    before.append(entry)  # ends before the edit: as it was
+                if entry[1] < fresh_start:
+                    before.append(entry)  # ends before the span: as it was
                 elif entry[1] >= stale_end:  # holds the binding: its end and later parts move
                     if number == 0:
                         a, b, c, d, kind, args = entry
@@ -225,7 +232,7 @@ class SyntaxIndex:
                 after = [(a + delta, b + delta) for a, b in after]
             kept.append(before)
             kept.append(after)
-        calls, selects, variables = _entries(around)
+        calls, selects, variables = _entries(around, (touched.span_start, touched.span_end))
         # before the binding, in it, after it: already in order
         return SyntaxIndex(root, text, kept[0] + sorted(calls) + kept[1], kept[2] + sorted(selects) + kept[3], kept[4] + sorted(variables) + kept[5], ordered=True)
 
