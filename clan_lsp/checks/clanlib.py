@@ -168,7 +168,14 @@ def _no_scope_field(name: str) -> str:
     return f"A scope has no field `{name}`" + (close or f" (it has {', '.join(f'`{p}`' for p in _SCOPE)})")
 
 
-def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
+def _clanlib_selects(source: SourceFile) -> list[tuple[Select, list[str]]]:
+    """`clanLib.a.b` selects and their names, once per version of the file (two rules ask)."""
+    if "clanLib selects" not in source.facts:
+        source.facts["clanLib selects"] = list(_find_clanlib_selects(source))
+    return source.facts["clanLib selects"]
+
+
+def _find_clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
     text = source.text
     for select in source.tree.index.selects:
         if select.has_attr or select.base_text != b"clanLib":
