@@ -144,7 +144,9 @@ def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[s
     whole = _module_from(source.value, source, "module")
     if whole is not None and looks_like_service(whole.body):
         return [whole], registered
-    if whole is not None:
+    # `clan.modules` is spelled in the text (keys are static names): without both words the
+    # walk through the file's sets finds nothing
+    if whole is not None and b"clan" in source.text and b"modules" in source.text:
         for name, value, key_node in _clan_module_entries(whole.body):
             if isinstance(value, PathValue):
                 registered.append((value.text, value.node, name))
