@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from common import BYTECODE_NOTE, Session, full_parse_floor, machine, ms, nix_files, percentile, ratio, reparse_floor, server_env, spread, trees_rss, valid_workload  # noqa: E402
+from common import Session, full_parse_floor, machine, ms, nix_files, percentile, ratio, reparse_floor, server_env, spread, trees_rss, valid_workload  # noqa: E402
 
 
 @dataclass
@@ -178,7 +178,6 @@ def table(file: Path, root: Path | None, runs: list[Run], count: int, parse: flo
         )
     else:
         lines.append("No in-process figures: bench/inprocess.py failed on this checkout.")
-    lines.append(BYTECODE_NOTE)
     return "\n".join(lines)
 
 
