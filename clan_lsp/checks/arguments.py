@@ -229,9 +229,12 @@ def role_settings(ctx: Context) -> None:
         if body is None:
             continue
         text = site.part.source.text
+        wanted = base.encode()
         for select in site.part.source.tree.index.selects_in(body):
-            if select.has_attr or select.base_text.decode() != base:
+            if select.has_attr or select.base_text != wanted:
                 continue
+            if text.find(b"settings", select.start_byte, select.end_byte) == -1:
+                continue  # no `settings` in its path: its nodes are not looked up
             attrs = select.path.named_children
             if len(attrs) < depth:
                 continue
