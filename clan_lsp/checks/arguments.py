@@ -125,12 +125,11 @@ def unknown_arguments(ctx: Context) -> None:
         if site.kind in ("module", "osModule"):
             continue  # see module-argument; NixOS arguments are open-ended (_module.args)
         function = site.function
-        used = used_names(site)
         available = _available(site)
         for formal in function.formals or ():
             if formal.name in site.passed or formal.has_default:
                 continue
-            is_used = formal.name in used
+            is_used = formal.name in used_names(site)  # read only for an argument clan does not pass
             # An argument is looked up only when read: unread, clan says nothing.
             ctx.report(
                 formal.node,
