@@ -87,3 +87,23 @@ def test_a_merged_attribute_follows_added_definitions():
     assert attrs.get("a").names() == ["b", "c", "d"]
     attrs.definitions = [d for d in attrs.definitions if d.rest[0][0] != "c"]  # another list
     assert attrs.get("a").names() == ["b", "d"]
+
+
+def test_role_options_follow_an_edit_of_the_interface(tmp_path):
+    """role_options is read once per module and role; an edit makes a new module."""
+    from clan_lsp.model.interface import closed_interface, role_options
+
+    service, peer = _workspace(tmp_path, "settings")
+    with_interface = PEER.replace("ARG", "settings").replace(
+        'description = "A peer";', 'description = "A peer";\n    interface.options.port = { };'
+    )
+    analysis = Analysis([str(tmp_path)])
+    analysis.update(peer, load_source(with_interface, peer))
+    (module,) = analysis.services_of(peer)
+    assert [o.name for o in role_options(module, "peer")] == ["port"] and closed_interface(module, "peer")
+    analysis.update(peer, load_source(with_interface.replace("port", "address"), peer))
+    (module,) = analysis.services_of(peer)
+    assert [o.name for o in role_options(module, "peer")] == ["address"]
+    analysis.update(peer, load_source(with_interface.replace("interface.options.port = { };", "interface.freeformType = { };"), peer))
+    (module,) = analysis.services_of(peer)
+    assert role_options(module, "peer") == [] and not closed_interface(module, "peer")
