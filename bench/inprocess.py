@@ -6,7 +6,7 @@ JSON, lsprotocol's conversions, the event loop).
 
 Prints one JSON object: `keystrokes` (seconds per keystroke: incremental edit, source,
 analysis update, diagnostics and the configuration filter, as the server's didChange and
-publish do), `completions` (seconds per completion at the places keystrokes.py asks),
+publish do), `cpu` (the CPU seconds of the same keystrokes, to set beside the server's), `completions` (seconds per completion at the places keystrokes.py asks),
 `open` (seconds from the text to its first diagnostics, the workspace already indexed).
 
 Unlike the other scripts this one imports clan_lsp (the checkout in PYTHONPATH), so it
@@ -47,22 +47,23 @@ def measure(file: Path, root: Path | None, count: int, completions: int, seed: i
     tree = SyntaxTree(text)
     publish(tree)
     opened = time.perf_counter() - began
-    times = []
+    times, cpu = [], []
     for stroke in valid_workload(text, count, seed):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         if stroke.insert:
             tree.edit(stroke.offset, stroke.offset, b"x")
         else:
             tree.edit(stroke.offset, stroke.offset + 1, b"")
         publish(tree)
         times.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
     places = random.Random(seed + 1).sample(range(len(text)), min(completions, len(text)))
     completed = []
     for place in places:
         began = time.perf_counter()
         analysis.complete(path, place)
         completed.append(time.perf_counter() - began)
-    return {"keystrokes": times, "completions": completed, "open": opened}
+    return {"keystrokes": times, "cpu": cpu, "completions": completed, "open": opened}
 
 
 def main() -> int:
