@@ -6,7 +6,11 @@ Sections, each from one script (run alone for a quick look):
 - keystrokes in a valid file: bench/keystrokes.py on clan-core's wireguard, clan-core as
   the workspace, and without a workspace (the per-file cost alone);
 - synthetic clans of 10 / 100 / 1000 services: bench/scale.py;
-- starting as a user installs it, and `clan-lsp check` of clan-core: bench/startup.py.
+- starting as a user installs it, and `clan-lsp check` of clan-core: bench/startup.py;
+- `clan-lsp check` against file count (CLAN_CORE, or --check-corpora, copied 1, 2, 4
+  times): bench/cli_scale.py.
+Every process they start runs the checkout compiled to bytecode (bench/common.py's
+compile_checkout and user_env), as a user's install does.
 With --before REV, the keystroke and scale sections are also run on that git revision of
 this repository (exported to a temporary folder) under "Before ...". Without it, that
 section of the existing RESULTS.md is kept as it is (old code does not change).
@@ -55,7 +59,7 @@ def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None
 
 
 # Sections of older RESULTS.md files that these benchmarks replace.
-REPLACED = ("`clan-lsp check` over clan-core", "The language server through a real LSP client")
+REPLACED = ("`clan-lsp check` over clan-core", "The language server through a real LSP client", "`clan-lsp check` against file count")
 
 
 def kept_sections(out: Path, produced: list[str], before: bool) -> list[str]:
@@ -79,6 +83,7 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", default=["10", "100", "1000"])
     parser.add_argument("--before", default=None, metavar="REV", help="also measure this git revision (the code before the semantic layer)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--check-corpora", type=Path, nargs="+", default=None, metavar="DIR", help="folders whose .nix files the check-scaling section copies (default: CLAN_CORE)")
     options = parser.parse_args()
     clan_core = options.clan_core.resolve()
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -92,6 +97,11 @@ def main() -> int:
         "for keystrokes, full for indexing and checking), or a process doing only the necessary.",
         "Wall times on a busy machine are inflated (see the load average in each section); the",
         "CPU rows and the ratios to floors measured at the same moment are steadier.",
+        "Every process the bench starts (servers, `clan-lsp check`, floors) runs as a user's install",
+        "does: the checkout is compiled to bytecode first (`compileall` into the gitignored",
+        "`__pycache__`) and PYTHONDONTWRITEBYTECODE is unset, so no figure includes compiling",
+        "clan_lsp from source. The keystroke tables also give the same keystrokes run in one",
+        "process without LSP (bench/inprocess.py): the difference is the LSP glue.",
         "",
     ]
     produced = []
@@ -101,6 +111,20 @@ def main() -> int:
     startup = "Starting as a user installs it, and `clan-lsp check` of clan-core"
     parts += [f"## {startup}", "", run("startup.py", str(clan_core), "--runs", str(max(options.runs, 5))), ""]
     produced.append(startup)
+    scale_check = "`clan-lsp check` against file count"
+    corpora = [str(c) for c in options.check_corpora] if options.check_corpora else [str(clan_core)]
+    parts += [
+        f"## {scale_check}",
+        "",
+        f"`python bench/cli_scale.py {' '.join(corpora)} --copies 1 2 4 --runs {options.runs}`: the `.nix` files of the corpora "
+        "copied 1, 2 and 4 times into one folder, `clan-lsp check` of it in a new process. Linear growth keeps the time "
+        "per file flat (the x column near 1); the last column is the CPU against a new process that walks, reads and parses "
+        "the same files.",
+        "",
+        run("cli_scale.py", *corpora, "--copies", "1", "2", "4", "--runs", str(options.runs)),
+        "",
+    ]
+    produced.append(scale_check)
     kept = kept_sections(options.out, produced, before=bool(options.before))
     if options.before:
         with tempfile.TemporaryDirectory(prefix="clan-lsp-before-") as folder:

@@ -6,10 +6,13 @@ Copies the `.nix` files (and `flake.lock`s) of each CORPUS folder into a scratch
 repeated 1, 2, 3... times (e.g. nixpkgs' `lib/` plus clan-core: 662 files a copy, about
 2,000 with three), and times `clan-lsp check FOLDER` as a user runs it (a new process,
 interpreter start included, output discarded), the median of `--runs` runs per size, as
-wall time and as CPU time (user + system; steadier on a shared machine). Prints one
-Markdown row per size: files, seconds, milliseconds per file, and the ratio of the time
-per file to the smallest size's. Linear growth keeps that ratio near 1; quadratic work
-(every file against every other) would double it with each doubling of the files.
+wall time and as CPU time (user + system; steadier on a shared machine), with the
+checkout compiled to bytecode as an install has it. Next to it, its floor in the same
+run: a new process that walks the folder, reads and parses every .nix file
+(bench/startup.py's). Prints one Markdown row per size: files, seconds, milliseconds per
+file, the ratio of the time per file to the smallest size's, and the CPU ratio to the
+floor. Linear growth keeps the per-file ratio near 1; quadratic work (every file against
+every other) would double it with each doubling of the files.
 
 The corpora are arguments: nothing here, and no test, depends on them.
 """
@@ -28,6 +31,10 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+
+from common import BYTECODE_NOTE, server_env  # noqa: E402
+from startup import check_floor  # noqa: E402
 
 
 def copy_corpus(source: str, target: str) -> int:
@@ -44,10 +51,10 @@ def copy_corpus(source: str, target: str) -> int:
     return count
 
 
-def time_check(folder: str, runs: int) -> tuple[float, float, int]:
+def time_check(folder: str, runs: int, command: list[str] | None = None) -> tuple[float, float, int]:
     """Median wall seconds, median CPU seconds (user + system of the process), exit status."""
-    command = [sys.executable, "-m", "clan_lsp", "check", "--exit-zero", "--quiet", folder]
-    environment = {**os.environ, "PYTHONPATH": ROOT + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    command = command or [sys.executable, "-m", "clan_lsp", "check", "--exit-zero", "--quiet", folder]
+    environment = server_env()
     walls, cpus = [], []
     status = 0
     for _ in range(runs):
@@ -79,16 +86,19 @@ def main() -> int:
             if status not in (0, 1):
                 print(f"clan-lsp check exited {status} on {files} files", file=sys.stderr)
                 return 1
-            rows.append((copies, files, seconds, cpu))
+            _, floor_cpu, _ = time_check(scratch, options.runs, check_floor(scratch))
+            rows.append((copies, files, seconds, cpu, floor_cpu))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; median of {options.runs} runs")
-    print(f"| copies | files | wall s | wall ms/file | x | CPU s | CPU ms/file | x |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(BYTECODE_NOTE)
+    print()
+    print("| copies | files | wall s | wall ms/file | x | CPU s | CPU ms/file | x | floor CPU s (walk, read, parse) | x floor |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     wall_base, cpu_base = rows[0][2] / rows[0][1], rows[0][3] / rows[0][1]
-    for copies, files, seconds, cpu in rows:
+    for copies, files, seconds, cpu, floor_cpu in rows:
         wall_per, cpu_per = seconds / files, cpu / files
         print(
             f"| {copies} | {files} | {seconds:.2f} | {wall_per * 1000:.2f} | {wall_per / wall_base:.2f} "
-            f"| {cpu:.2f} | {cpu_per * 1000:.2f} | {cpu_per / cpu_base:.2f} |"
+            f"| {cpu:.2f} | {cpu_per * 1000:.2f} | {cpu_per / cpu_base:.2f} | {floor_cpu:.2f} | {cpu / floor_cpu:.1f}x |"
         )
     return 0
 

@@ -88,9 +88,13 @@ def main() -> int:
         "b.read_all(sys.argv[3], inputs.InputSettings({'clan-core': sys.argv[4]}));"
         "print((time.perf_counter() - t) * 1000)"
     )
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    from common import compile_checkout, user_env  # a new process as a user's install runs: with bytecode
+
+    compile_checkout()
     process = []
     for _ in range(max(3, args.runs // 2)):
-        out = subprocess.run([sys.executable, "-c", script, ROOT, os.path.join(ROOT, "bench"), workspace, checkout], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", script, ROOT, os.path.join(ROOT, "bench"), workspace, checkout], capture_output=True, text=True, check=True, env=user_env())
         process.append(float(out.stdout.strip()))
 
     print(f"clan-core services as a flake input: {services} services, {options} role settings ({checkout})")

@@ -2,14 +2,20 @@
 
     python bench/startup.py CLAN_CORE [--runs 7]
 
-Every row is a new process running what the `clan-lsp` console script runs:
+Every row is a new process running what the `clan-lsp` console script runs, with the
+checkout compiled to bytecode as an install has it (common.compile_checkout):
 - initialize: process start to the answer of `initialize` (a real LSP client over stdio),
   and to the diagnostics of the first opened file (clan-core's wireguard);
 - `clan-lsp --version`;
-- `clan-lsp check CLAN_CORE`, next to tree-sitter's own full parse of the same files
-  (in this process), and with --nix `nix-instantiate --parse` of each file.
-The floor of a start is the interpreter starting and importing tree-sitter-nix.
-Also checked: `--version` and `check` do not import pygls or lsprotocol (-X importtime).
+- `clan-lsp check CLAN_CORE`, as wall and CPU time.
+Floors, each measured in the same run:
+- a start: the interpreter starting and importing tree-sitter-nix;
+- `check`: a new process that imports tree-sitter-nix, walks the folder as `check` does,
+  reads every .nix file (size, bytes, UTF-8) and parses it: everything `check` cannot avoid.
+  tree-sitter's parse of the same texts inside this process (no start, no walk, no reads)
+  is printed as a second reference.
+With --nix, `nix-instantiate --parse` of each file. Also checked: `--version` and `check`
+do not import pygls or lsprotocol (-X importtime).
 """
 
 from __future__ import annotations
@@ -26,31 +32,49 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
-from common import ENTRY_POINT, Session, full_parse_floor, machine, ms, nix_files, ratio, server_env, spread  # noqa: E402
+from common import BYTECODE_NOTE, ENTRY_POINT, SKIPPED_FOLDERS, Session, full_parse_floor, machine, ms, nix_files, ratio, server_env, spread, user_env  # noqa: E402
 
 FLOOR = [sys.executable, "-c", "import tree_sitter, tree_sitter_nix"]
 
+# The floor of `clan-lsp check FOLDER`: start, import tree-sitter-nix, walk the folder as
+# check does (common.nix_files), read each .nix file as check does (size, bytes, UTF-8), parse.
+CHECK_FLOOR_SCRIPT = """
+import os, sys, tree_sitter, tree_sitter_nix
+parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_nix.language()))
+skipped = set(sys.argv[2].split(","))
+count = 0
+for directory, subdirs, names in os.walk(sys.argv[1]):
+    subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in skipped)
+    for name in sorted(names):
+        if name.endswith(".nix"):
+            path = os.path.join(directory, name)
+            os.path.getsize(path)
+            with open(path, "rb") as handle:
+                data = handle.read()
+            data.decode("utf-8")
+            parser.parse(data)
+            count += 1
+print(count)
+"""
 
-def wall(command: list[str], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        subprocess.run(command, capture_output=True, env=server_env())
-        times.append(time.perf_counter() - began)
-    return times
+
+def check_floor(folder: Path) -> list[str]:
+    return [sys.executable, "-c", CHECK_FLOOR_SCRIPT, str(folder), ",".join(SKIPPED_FOLDERS)]
 
 
-def cpu_of(command: list[str], runs: int) -> list[float]:
-    """User + system CPU seconds of a command (robust to a busy machine, unlike wall time)."""
+def timed(command: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + system: steadier on a busy machine) seconds of each run of a command."""
     import resource
 
-    times = []
+    walls, cpus = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
         subprocess.run(command, capture_output=True, env=server_env())
+        walls.append(time.perf_counter() - began)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return times
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return walls, cpus
 
 
 async def first_answers(first_file: Path | None) -> tuple[float, float | None, float | None]:
@@ -89,20 +113,30 @@ def attempt(first_file: Path | None) -> tuple[float, float | None, float | None]
         return None
 
 
+def alternating(commands: list[list[str]], runs: int) -> list[tuple[list[float], list[float]]]:
+    """timed() of each command, their runs alternating, so that a command and its floor
+    meet the same load."""
+    results = [([], []) for _ in commands]
+    for _ in range(runs):
+        for command, (walls, cpus) in zip(commands, results):
+            wall, cpu = timed(command, 1)
+            walls += wall
+            cpus += cpu
+    return results
+
+
 def table(clan_core: Path, runs: int, nix: bool = False) -> str:
     med = statistics.median
-    floor = wall(FLOOR, runs)
     wireguard = clan_core / "clanServices" / "wireguard" / "default.nix"
     starts = [s for s in (attempt(wireguard if wireguard.is_file() else None) for _ in range(runs)) if s is not None] or [(0.0, None, None)]
     initialize = [s[0] for s in starts]
     first = [s[1] for s in starts if s[1] is not None]
     cpu = [s[2] for s in starts if s[2] is not None]
-    floor_cpu = cpu_of(FLOOR, runs)
-    version = wall([*ENTRY_POINT, "--version"], runs)
+    (floor, floor_cpu), (version, _) = alternating([FLOOR, [*ENTRY_POINT, "--version"]], runs)
     files = nix_files(clan_core)
     texts = [f.read_bytes() for f in files]
+    (check, check_cpu), (walk_parse, walk_parse_cpu) = alternating([[*ENTRY_POINT, "check", str(clan_core)], check_floor(clan_core)], runs)
     parse = full_parse_floor(texts, runs)
-    check = wall([*ENTRY_POINT, "check", str(clan_core)], runs)
     heavy = {"pygls", "lsprotocol", "cattrs"}
     leaks = {name: sorted(imports_of(arguments) & heavy) for name, arguments in (("--version", ["--version"]), ("check", ["check", str(wireguard)]))}
     lines = [
@@ -119,7 +153,9 @@ def table(clan_core: Path, runs: int, nix: bool = False) -> str:
         lines.append(f"| ... to the diagnostics of the first file (wireguard) | {ms(med(first))} | {spread(first)} | {ms(med(floor))} | {ratio(med(first), med(floor))} |")
     lines += [
         f"| `clan-lsp --version` | {ms(med(version))} | {spread(version)} | {ms(med(floor))} | {ratio(med(version), med(floor))} |",
-        f"| `clan-lsp check` of the corpus | {ms(med(check))} | {spread(check)} | {ms(parse)} tree-sitter full parse (in process) | {ratio(med(check), parse)} |",
+        f"| `clan-lsp check` of the corpus | {ms(med(check))} | {spread(check)} | {ms(med(walk_parse))} new process: walk, read, parse | {ratio(med(check), med(walk_parse))} |",
+        f"| ... its CPU time | {ms(med(check_cpu))} | {spread(check_cpu)} | {ms(med(walk_parse_cpu))} CPU of the same floor | {ratio(med(check_cpu), med(walk_parse_cpu))} |",
+        f"| ... against the parse alone (reference) | {ms(med(check))} | | {ms(parse)} tree-sitter full parse of the texts, in process | {ratio(med(check), parse)} |",
     ]
     if nix and shutil.which("nix-instantiate"):
         began = time.perf_counter()
@@ -128,6 +164,7 @@ def table(clan_core: Path, runs: int, nix: bool = False) -> str:
         nix = time.perf_counter() - began
         lines.append(f"| nix-instantiate --parse, one process per file (1 run) | {ms(nix)} | | {ms(parse)} | {ratio(nix, parse)} |")
     lines.append("")
+    lines.append(BYTECODE_NOTE)
     lines.append("pygls/lsprotocol imported by: " + "; ".join(f"`{name}`: {', '.join(found) or 'neither'}" for name, found in leaks.items()) + ".")
     return "\n".join(lines)
 

@@ -13,11 +13,17 @@ import time
 from dataclasses import dataclass, field, replace
 
 from .checks import ERROR, Finding, run_rules
-from . import ide
 from .model import ServiceModule, SourceFile, attach_imports, find_services, load_source
 from .semantics.clan import could_be_clan
 from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
+
+def _ide():
+    """The editor features, imported on first use: `clan-lsp check` never needs them."""
+    from . import ide
+
+    return ide
+
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep analysis
 GRAPH_ON_TYPE_INSTANCES = 30
@@ -430,37 +436,37 @@ class Analysis:
         source = self.files.load(path)
         if source is None:
             return []
-        return ide.complete(source, self.services_of(path), offset, self.generation(), snippets, workspace=self.index)
+        return _ide().complete(source, self.services_of(path), offset, self.generation(), snippets, workspace=self.index)
 
     def hover(self, path: str, offset: int):
         source = self.files.load(path)
-        return ide.hover(source, self.services_of(path), offset, workspace=self.index) if source else None
+        return _ide().hover(source, self.services_of(path), offset, workspace=self.index) if source else None
 
     def definition(self, path: str, offset: int):
         source = self.files.load(path)
-        return ide.definition(source, self.services_of(path), offset, workspace=self.index) if source else []
+        return _ide().definition(source, self.services_of(path), offset, workspace=self.index) if source else []
 
     def references(self, path: str, offset: int, include_declaration: bool = True):
         source = self.files.load(path)
         if source is None:
             return []
-        return ide.references(source, self.services_of(path), offset, include_declaration, workspace=self.index)
+        return _ide().references(source, self.services_of(path), offset, include_declaration, workspace=self.index)
 
     def prepare_rename(self, path: str, offset: int):
         source = self.files.load(path)
-        return ide.prepare_rename(source, self.services_of(path), offset, workspace=self.index) if source else None
+        return _ide().prepare_rename(source, self.services_of(path), offset, workspace=self.index) if source else None
 
     def rename(self, path: str, offset: int, new_name: str):
         source = self.files.load(path)
-        return ide.rename(source, self.services_of(path), offset, new_name, workspace=self.index) if source else None
+        return _ide().rename(source, self.services_of(path), offset, new_name, workspace=self.index) if source else None
 
     def symbols(self, path: str):
         source = self.files.load(path)
-        return ide.document_symbols(source, self.services_of(path), workspace=self.index) if source else []
+        return _ide().document_symbols(source, self.services_of(path), workspace=self.index) if source else []
 
     def workspace_symbols(self, query: str = ""):
         index = self.index
-        return ide.workspace_symbols(index, query) if index is not None else []
+        return _ide().workspace_symbols(index, query) if index is not None else []
 
     def code_actions(self, path: str, start: int, end: int):
-        return ide.code_actions(self.diagnostics(path), start, end, path)
+        return _ide().code_actions(self.diagnostics(path), start, end, path)

@@ -217,16 +217,15 @@ def check_run(options: Options, stdin: TextIO | None = None) -> Run:
         if config.excludes(path):
             continue
         if path != stdin_path or not from_stdin:
-            data, problem = _read_problem(path)
-            if problem:
-                run.problems.append(problem)
+            # read once, by the Files the analysis reads from; why a file was not read is asked
+            # only when it was not
+            source = files.load(path)
+            problem = _read_problem(path)[1] if source is None else _utf8_problem(path, source.text)
+            if problem or source is None:
+                run.problems.append(problem or f"{path}: cannot read")
                 run.unreadable = True
                 continue
-            if files.load(path) is None:
-                run.problems.append(f"{path}: cannot read")
-                run.unreadable = True
-                continue
-            run.texts[path] = data  # type: ignore[assignment]
+            run.texts[path] = source.text
         run.configs[path] = config
         run.targets.append(path)
     roots = _roots(given + ([stdin_path] if from_stdin else []))

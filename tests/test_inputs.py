@@ -232,6 +232,32 @@ def test_export_interfaces_of_an_input(clan) -> None:
     assert spec.field("endpoint") is not None and spec.field("endpoint").doc == "Where the tunnel ends."
 
 
+def test_input_interfaces_follow_the_store_the_lock_and_folders(tmp_path, monkeypatch) -> None:
+    """input_interfaces keeps its answer only while what locating the inputs reads is the same."""
+    ws = _copy(tmp_path)
+    folder = str(ws / "clan")
+    store = tmp_path / "nix" / "store"
+    store.mkdir(parents=True)
+    monkeypatch.setenv("NIX_STORE_DIR", str(store))
+    names = ["my-org", "local-mods"]
+    assert list(inputs.input_interfaces(folder, names)) == []  # my-org is not on this machine yet
+    _lay_out_store(ws, store, names=("my-org",))  # the clan was evaluated: its input appears
+    assert list(inputs.input_interfaces(folder, names)) == ["tunnel"]
+    lock = json.loads((ws / "clan" / "flake.lock").read_text())
+    lock["nodes"]["root"]["inputs"].pop("my-org")  # the input is removed from the flake
+    (ws / "clan" / "flake.lock").write_text(json.dumps(lock))
+    assert list(inputs.input_interfaces(folder, names)) == []
+    # a configured folder: its flake.nix declaring the interface, then not
+    checkout = tmp_path / "my-org-checkout"
+    shutil.copytree(ws / "store" / "my-org", checkout)
+    settings = inputs.InputSettings({"my-org": str(checkout)})
+    assert list(inputs.input_interfaces(folder, names, settings)) == ["tunnel"]
+    (checkout / "flake.nix").write_text("{ outputs = _: { }; }\n")
+    stat = os.stat(checkout / "flake.nix")
+    os.utime(checkout / "flake.nix", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert list(inputs.input_interfaces(folder, names, settings)) == []
+
+
 def test_parsed_once_per_nar_hash_and_lazily(clan) -> None:
     folder, _ = clan
     first = inputs.locate_input(str(folder), None)

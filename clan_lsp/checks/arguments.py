@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule
@@ -26,9 +26,15 @@ class Site:
     part: ServiceModule
     passed: tuple[str, ...]  # every argument clan passes
     kind: str
+    used: set[str] | None = field(default=None, repr=False, compare=False)  # see used_names
 
 
-def sites(module: ServiceModule) -> Iterator[Site]:
+def sites(module: ServiceModule) -> list[Site]:
+    """The functions clan calls in a module (found once per module, shared by the rules)."""
+    return module.derived("argument sites", lambda: list(_sites(module)))
+
+
+def _sites(module: ServiceModule) -> Iterator[Site]:
     per_instance = tuple(a.name for a in schema.PER_INSTANCE_ARGS)
     per_machine = tuple(a.name for a in schema.PER_MACHINE_ARGS) + ("settings",)
     interface = _MODULE_SYSTEM + ("meta",)
@@ -54,12 +60,13 @@ def sites(module: ServiceModule) -> Iterator[Site]:
 
 
 def used_names(site: "Site") -> set[str]:
-    """Names read as variables in a function's body (shadowing is not tracked)."""
-    body = site.function.body_thunk.node
-    if body is None:
-        return set()
-    text = site.part.source.text
-    return {text[start:end].decode("utf-8", "replace") for start, end in site.part.source.tree.index.variable_spans_in(body)}
+    """Names read as variables in a function's body (shadowing is not tracked); once per site."""
+    if site.used is None:
+        body = site.function.body_thunk.node
+        text = site.part.source.text
+        spans = site.part.source.tree.index.variable_spans_in(body) if body is not None else ()
+        site.used = {text[start:end].decode("utf-8", "replace") for start, end in spans}
+    return site.used
 
 
 @rule("missing-ellipsis", ERROR, "E7", "A function clan calls without `...` in its arguments")
@@ -118,12 +125,11 @@ def unknown_arguments(ctx: Context) -> None:
         if site.kind in ("module", "osModule"):
             continue  # see module-argument; NixOS arguments are open-ended (_module.args)
         function = site.function
-        used = used_names(site)
         available = _available(site)
         for formal in function.formals or ():
             if formal.name in site.passed or formal.has_default:
                 continue
-            is_used = formal.name in used
+            is_used = formal.name in used_names(site)  # read only for an argument clan does not pass
             # An argument is looked up only when read: unread, clan says nothing.
             ctx.report(
                 formal.node,
@@ -222,9 +228,12 @@ def role_settings(ctx: Context) -> None:
         if body is None:
             continue
         text = site.part.source.text
+        wanted = base.encode()
         for select in site.part.source.tree.index.selects_in(body):
-            if select.has_attr or select.base_text.decode() != base:
+            if select.has_attr or select.base_text != wanted:
                 continue
+            if text.find(b"settings", select.start_byte, select.end_byte) == -1:
+                continue  # no `settings` in its path: its nodes are not looked up
             attrs = select.path.named_children
             if len(attrs) < depth:
                 continue

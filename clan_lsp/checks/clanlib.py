@@ -168,11 +168,27 @@ def _no_scope_field(name: str) -> str:
     return f"A scope has no field `{name}`" + (close or f" (it has {', '.join(f'`{p}`' for p in _SCOPE)})")
 
 
-def _clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
+# The words of the renamed paths the two rules below look for (`clanLib.exports...`,
+# `clanLib.vars.getPublicValue`): a select whose text lacks them is not read further.
+_RENAMED_WORDS = ((b"exports",), (b"vars", b"getPublicValue"))
+
+
+def _clanlib_selects(source: SourceFile) -> list[tuple[Select, list[str]]]:
+    """`clanLib.exports...` and `clanLib.vars.getPublicValue` selects and their names, once
+    per version of the file (two rules ask)."""
+    if "clanLib selects" not in source.facts:
+        source.facts["clanLib selects"] = list(_find_clanlib_selects(source))
+    return source.facts["clanLib selects"]
+
+
+def _find_clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
     text = source.text
     for select in source.tree.index.selects:
         if select.has_attr or select.base_text != b"clanLib":
             continue
+        start, end = select.start_byte, select.end_byte
+        if not any(all(text.find(word, start, end) != -1 for word in words) for words in _RENAMED_WORDS):
+            continue  # its nodes are not looked up
         names = [text[a.start_byte : a.end_byte].decode() for a in select.path.named_children if a.type == "identifier"]
         yield select, names
 

@@ -26,7 +26,12 @@ class ExportSite:
     role: str | None = None
 
 
-def export_sites(module: ServiceModule) -> Iterator[ExportSite]:
+def export_sites(module: ServiceModule) -> list[ExportSite]:
+    """Every place of a module that writes exports (found once per module, shared by the rules)."""
+    return module.derived("export sites", lambda: list(_export_sites(module)))
+
+
+def _export_sites(module: ServiceModule) -> Iterator[ExportSite]:
     for part in module.parts():
         body = part.effective()
         value = body.get("exports")

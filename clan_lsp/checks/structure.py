@@ -135,7 +135,12 @@ def unknown_options(ctx: Context) -> None:
             check_keys(ctx, part, result, schema.RESULT, where, extra=schema.MODULE_KEYWORDS + own_results, clan_prefix="")
 
 
-def roles_of(part: ServiceModule) -> Iterator[tuple[str, Value]]:
+def roles_of(part: ServiceModule) -> list[tuple[str, Value]]:
+    """(name, value) of each role a part declares (read once per part)."""
+    return part.derived("roles_of", lambda: list(_roles_of(part)))
+
+
+def _roles_of(part: ServiceModule) -> Iterator[tuple[str, Value]]:
     roles = part.effective().get("roles")
     if not isinstance(roles, AttrSet):
         return
@@ -152,8 +157,12 @@ def body_of(value: Value | None) -> Value | None:
     return value
 
 
-def results_of(part: ServiceModule) -> Iterator[tuple[str, AttrSet]]:
-    """(label, result attrset) of every perInstance and perMachine in a part."""
+def results_of(part: ServiceModule) -> list[tuple[str, AttrSet]]:
+    """(label, result attrset) of every perInstance and perMachine in a part (read once per part)."""
+    return part.derived("results_of", lambda: list(_results_of(part)))
+
+
+def _results_of(part: ServiceModule) -> Iterator[tuple[str, AttrSet]]:
     for role_name, role in roles_of(part):
         if isinstance(role, AttrSet):
             result = body_of(role.get("perInstance"))

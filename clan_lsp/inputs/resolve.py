@@ -20,7 +20,7 @@ from ..syntax import Node
 from . import catalogue
 from .lock import FlakeLock, LockedInput, read_lock
 from .source import InputSource
-from .store import source_store_path
+from .store import source_store_path, store_dir
 
 CLAN_CORE = "clan-core"
 
@@ -60,12 +60,14 @@ def settings_from(raw) -> InputSettings:
 _LOCKS: dict[str, tuple[tuple[float, int], FlakeLock | None]] = {}
 _SOURCES: dict[tuple, InputSource] = {}
 _CATALOGUE_SERVICES: dict[tuple, "InputService"] = {}
+_INTERFACES: dict[tuple, tuple[tuple, dict]] = {}  # see input_interfaces
 
 
 def clear_caches() -> None:
     _LOCKS.clear()
     _SOURCES.clear()
     _CATALOGUE_SERVICES.clear()
+    _INTERFACES.clear()
     catalogue.clear_cache()
 
 
@@ -327,11 +329,53 @@ def _service_from(source: InputSource, input_name: str | None, module_name: str)
 
 
 def input_interfaces(workspace_root: str, input_names: Iterable[str], settings: InputSettings | None = None) -> dict:
-    """Export interfaces the given inputs declare (`clan.exportInterfaces`), by name: InterfaceDecls."""
+    """Export interfaces the given inputs declare (`clan.exportInterfaces`), by name: InterfaceDecls.
+
+    Asked on every keystroke in a service; the answer is kept while what locating the inputs
+    reads is unchanged (_locating_stamps), instead of hashing store paths and probing folders."""
+    settings = settings or DEFAULT_SETTINGS
+    names = tuple(input_names)
+    key = (workspace_root, names, tuple(sorted(settings.folders.items())), settings.store_dir, settings.use_catalogue)
+    stamps = _locating_stamps(workspace_root, names, settings)
+    cached = _INTERFACES.get(key)
+    if cached is not None and cached[0] == stamps:
+        return cached[1]
     found: dict = {}
-    for name in input_names:
+    for name in names:
         source = locate_input(workspace_root, name, settings)
         if source is not None:
             for interface, decl in source.interfaces().items():
                 found.setdefault(interface, decl)
+    _INTERFACES[key] = (stamps, found)
     return found
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _locating_stamps(workspace_root: str, names: tuple[str | None, ...], settings: InputSettings) -> tuple:
+    """What locate_input reads for these names, as stamps: flake.lock, the store directory (a
+    locked input appears in it when the clan is first evaluated; store paths never change
+    after), and each configured or `path` folder with its flake.nix (InputSource reads
+    a folder again when its flake.nix changes)."""
+    folders = []
+    lock = lock_of(workspace_root)
+    for name in names:
+        name = _input_name(workspace_root, name)
+        configured = settings.folders.get(name)
+        if configured:
+            folders.append(configured if os.path.isabs(configured) else os.path.join(workspace_root, configured))
+        locked = lock.inputs.get(name) if lock is not None else None
+        if locked is not None and locked.type == "path" and locked.path:
+            folder = locked.path if os.path.isabs(locked.path) else os.path.join(workspace_root, locked.path)
+            folders.append(os.path.join(folder, locked.dir) if locked.dir else folder)
+    return (
+        _stamp(os.path.join(workspace_root, "flake.lock")),
+        _stamp(settings.store_dir or store_dir()),
+        tuple((folder, _stamp(folder), _stamp(os.path.join(folder, "flake.nix"))) for folder in folders),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import os
 
@@ -90,10 +91,16 @@ def fold(digest: bytes, size: int = 20) -> bytes:
 
 def source_store_path(nar_hash: str, directory: str | None = None, name: str = "source") -> str | None:
     """`<store>/<hash>-source` for a locked input, or None for a narHash we cannot read."""
+    return _store_path(nar_hash, directory or store_dir(), name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _store_path(nar_hash: str, directory: str, name: str) -> str | None:
+    """source_store_path's arithmetic: a function of its arguments alone, so kept."""
     digest = sha256_digest(nar_hash)
     if digest is None:
         return None
-    directory = (directory or store_dir()).rstrip("/") or "/"
+    directory = directory.rstrip("/") or "/"
     fingerprint = f"source:sha256:{digest.hex()}:{directory}:{name}"
     hashed = fold(hashlib.sha256(fingerprint.encode()).digest())
     return f"{directory}/{nix_base32(hashed)}-{name}"

@@ -9,8 +9,16 @@ from .service import SourceFile
 from .values import dotted_name
 
 
-def calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
-    """(helper name, callee node, argument nodes) for every call of a helper in a file."""
+def calls(source: SourceFile, names: tuple[str, ...]) -> list[tuple[str, Node, list[Node]]]:
+    """(helper name, callee node, argument nodes) for every call of a helper in a file
+    (found once per version of the file and set of names)."""
+    key = ("calls", names)
+    if key not in source.facts:
+        source.facts[key] = list(_calls(source, names))
+    return source.facts[key]
+
+
+def _calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
     text = source.text
     endings = tuple(name.encode() for name in names)
     for call in source.tree.index.calls:

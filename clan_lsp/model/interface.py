@@ -72,9 +72,14 @@ def interface_body(role: Value | None) -> AttrSet | None:
 
 
 def role_options(module: ServiceModule | None, role: str | None) -> list[RoleOption]:
-    """The options a role's interface declares, across the module's files."""
+    """The options a role's interface declares, across the module's files (read once per
+    module and role: every instance of the service asks)."""
     if module is None or role is None:
         return []
+    return list(module.derived(("role options", role), lambda: _role_options(module, role)))
+
+
+def _role_options(module: ServiceModule, role: str) -> list[RoleOption]:
     found: dict[str, RoleOption] = {}
     for part in module.parts():
         roles = part.effective().get("roles")
@@ -95,6 +100,10 @@ def role_options(module: ServiceModule | None, role: str | None) -> list[RoleOpt
 def role_names(module: ServiceModule | None) -> list[tuple[str, Node | None, SourceFile]]:
     if module is None:
         return []
+    return list(module.derived("role names", lambda: _role_names(module)))
+
+
+def _role_names(module: ServiceModule) -> list[tuple[str, Node | None, SourceFile]]:
     names: dict[str, tuple[str, Node | None, SourceFile]] = {}
     for part in module.parts():
         roles = part.effective().get("roles")
@@ -107,6 +116,10 @@ def role_names(module: ServiceModule | None) -> list[tuple[str, Node | None, Sou
 
 def closed_interface(module: ServiceModule, role: str) -> bool:
     """Whether a role's interface declares every option statically (no freeform, no imports)."""
+    return module.derived(("closed interface", role), lambda: _closed_interface(module, role))
+
+
+def _closed_interface(module: ServiceModule, role: str) -> bool:
     for part in module.parts():
         roles = part.effective().get("roles")
         if not isinstance(roles, AttrSet) or not roles.has(role):

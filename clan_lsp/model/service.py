@@ -29,6 +29,9 @@ class SourceFile:
     path: str | None
     tree: SyntaxTree
     value: Value
+    # What rules derive from this text (calls of helpers, clanLib selects): a SourceFile is one
+    # version of a file (an edit makes a new one), so these are read once per version.
+    facts: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def text(self) -> bytes:
@@ -52,7 +55,18 @@ class ServiceModule:
     inline_name: str | None = None
     fragments: list["ServiceModule"] = field(default_factory=list)
     unresolved_imports: bool = False  # some imports could not be followed
-    facts: dict = field(default_factory=dict, repr=False, compare=False)  # derived once per module
+    facts: dict = field(default_factory=dict, repr=False, compare=False)  # see derived()
+
+    def derived(self, key, compute: Callable[[], object]):
+        """What `compute` derives from this module alone, computed once and shared by the rules.
+
+        A module is read from fixed versions of its files, and its parts are fixed once its
+        imports are attached (an edit to any of them makes new modules), so nothing here
+        goes stale; the key names what is derived, with any argument it depends on."""
+        facts = self.facts
+        if key not in facts:
+            facts[key] = compute()
+        return facts[key]
 
     def parts(self) -> Iterator["ServiceModule"]:
         """This module and every fragment it imports, once each."""
@@ -130,7 +144,9 @@ def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[s
     whole = _module_from(source.value, source, "module")
     if whole is not None and looks_like_service(whole.body):
         return [whole], registered
-    if whole is not None:
+    # `clan.modules` is spelled in the text (keys are static names): without both words the
+    # walk through the file's sets finds nothing
+    if whole is not None and b"clan" in source.text and b"modules" in source.text:
         for name, value, key_node in _clan_module_entries(whole.body):
             if isinstance(value, PathValue):
                 registered.append((value.text, value.node, name))

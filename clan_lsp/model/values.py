@@ -210,6 +210,19 @@ class AttrSet(Value):
             return None
         if len(defs) == 1 and not defs[0].rest:
             return defs[0].thunk.force()
+        # A merge (`a.b = 1; a.c = 2;`) is a new set: made once per name while the
+        # definitions stay the same (readers only append), as _named groups them.
+        definitions = self.definitions
+        cached = self.__dict__.get("_merges")
+        if cached is None or cached[0] is not definitions or cached[1] != len(definitions):
+            cached = self.__dict__["_merges"] = (definitions, len(definitions), {})
+        merges = cached[2]
+        if name not in merges:
+            merges[name] = self._merge(defs)
+        return merges[name]
+
+    @staticmethod
+    def _merge(defs: list[Definition]) -> Value:
         merged = AttrSet(defs[0].key_node)
         for d in defs:
             if d.rest:
