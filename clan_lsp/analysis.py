@@ -18,6 +18,7 @@ from .semantics.clan import could_be_clan
 from .spec.versions import NEWEST, Generation
 from .syntax import SyntaxTree
 
+
 def _ide():
     """The editor features, imported on first use: `clan-lsp check` never needs them."""
     from . import ide
