@@ -135,7 +135,7 @@ class ClanProtocol(LanguageServerProtocol):
 
     The server keeps each buffer as a tree-sitter tree (ClanLanguageServer.documents);
     pygls' copy was never read, and splitting it into lines again on every keystroke cost
-    0.36 ms on a 29 KB file (and more the bigger the file)."""
+    0.2-0.4 ms on a 29 KB file, 1.4 ms on 256 KB."""
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: lsp.DidOpenTextDocumentParams):
