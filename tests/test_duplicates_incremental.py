@@ -47,8 +47,9 @@ def test_the_standing_text_has_duplicates() -> None:
 
 
 def assert_as_found_afresh(tree: SyntaxTree) -> None:
-    kept = tree.duplicates.found
-    assert kept == Duplicates.build(tree.model_root, tree.text).found
+    kept, fresh = tree.duplicates, Duplicates.build(tree.model_root, tree.text)
+    assert kept.found == fresh.found
+    assert kept.repeated == fresh.repeated  # what decides which sets are read again
 
 
 @pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES] + [NESTED, STANDING], ids=[p.parent.name + "/" + p.name for p in FIXTURES] + ["nested", "standing"])
@@ -96,9 +97,25 @@ def test_a_valid_edit_inside_a_binding_reads_only_the_sets_it_touched(monkeypatc
     tree.duplicates  # noqa: B018
     read = []
     real = duplicates._scope_duplicates
-    monkeypatch.setattr(duplicates, "_scope_duplicates", lambda scope, text: read.append(scope.type) or real(scope, text))
+    monkeypatch.setattr(duplicates, "_scope_duplicates", lambda scope, text, repeated=None: read.append(scope.type) or real(scope, text, repeated))
     at = STANDING.index(b"o = n")
     tree.edit(at + 1, at + 1, b"x")
     assert len(tree.duplicates.found) == 2
-    # the top-level set holding `m = rec { ... }`, and the rec set in it; not the other five sets
-    assert sorted(read) == ["attrset_expression", "rec_attrset_expression"]
+    # the rec set whose name `o` changed; not the other six sets, not even the top-level set
+    # holding `m = rec { ... }`: it defines `m` once, so it never reads m's value
+    assert read == ["rec_attrset_expression"]
+
+
+def test_a_set_that_merges_the_edited_value_reads_its_names_again(monkeypatch) -> None:
+    import clan_lsp.syntax.duplicates as duplicates
+
+    text = b"{\n  a = { b = 1; };\n  a = { c = 2; };\n}\n"
+    tree = SyntaxTree(text)
+    assert tree.duplicates.found == []
+    read = []
+    real = duplicates._scope_duplicates
+    monkeypatch.setattr(duplicates, "_scope_duplicates", lambda scope, t, repeated=None: read.append(scope.type) or real(scope, t, repeated))
+    at = text.index(b"c = 2")
+    tree.edit(at, at + 1, b"b")  # `a = { b = 2; }` now clashes with the first `a`'s `b`
+    assert [d.name for d in tree.duplicates.found] == ["b"]
+    assert "attrset_expression" in read and read[-1] == "attrset_expression"

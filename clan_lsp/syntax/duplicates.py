@@ -104,8 +104,10 @@ def _static_name(attr: Node, text: bytes) -> str | None:
     return None
 
 
-def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | None) -> None:
-    """Add a binding_set's names to `attrs` as Nix's parser does, noting each duplicate."""
+def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | None, repeated: set[str] | None = None) -> None:
+    """Add a binding_set's names to `attrs` as Nix's parser does, noting each duplicate (and,
+    in `repeated`, each first name defined more than once: only those bindings' values are
+    read, to merge them)."""
 
     def duplicate(node: Node, name: str, previous: Node) -> None:
         if found is not None:
@@ -120,6 +122,8 @@ def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | 
                     continue
                 if name in attrs.names:
                     duplicate(attr, name, attrs.names[name].node)
+                    if repeated is not None:
+                        repeated.add(name)
                 else:
                     attrs.names[name] = _Entry(attr, inherited=True)
             continue
@@ -138,6 +142,8 @@ def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | 
                 break  # a computed name: Nix sets it aside, nothing below it can clash
             entry = current.names.get(name)
             last = index == len(names) - 1
+            if entry is not None and index == 0 and repeated is not None:
+                repeated.add(name)
             if entry is None:
                 if last:
                     current.names[name] = _Entry(path, value)
@@ -184,15 +190,27 @@ class Duplicate(NamedTuple):
         return Duplicate(self.scope_start + delta, self.scope_end + delta, self.start + delta, self.end + delta, self.name, self.previous + delta)
 
 
-def _scope_duplicates(scope: Node, text: bytes) -> list[Duplicate]:
-    """The duplicates among one set's own names (names its literal values merge included)."""
+def _scope_duplicates(scope: Node, text: bytes, repeated: dict | None = None) -> list[Duplicate]:
+    """The duplicates among one set's own names (names its literal values merge included).
+
+    With `repeated`, the set's first names defined more than once go there, by the set's
+    start: (its end, the names)."""
     bindings = _binding_set(scope)
     if bindings is None:
         return []
     found: list[_Duplicate] = []
-    _read(bindings, text, _Attrs(), found)
+    names: set[str] = set()
+    _read(bindings, text, _Attrs(), found, names)
     a, b = scope.start_byte, scope.end_byte
+    if names and repeated is not None:
+        repeated[a] = (b, frozenset(names))
     return [Duplicate(a, b, d.node.start_byte, d.node.end_byte, d.name, d.previous.start_byte) for d in found]
+
+
+def _first_name(binding: Node, text: bytes) -> str | None:
+    path = binding.child_by_field_name("attrpath")
+    first = next((a for a in path.named_children if a.type != "comment"), None) if path is not None else None
+    return _static_name(first, text) if first is not None else None
 
 
 def _scopes_in(node: Node) -> list[Node]:
@@ -207,49 +225,85 @@ def _ordered(found: list[Duplicate]) -> list[Duplicate]:
 
 
 class Duplicates:
-    """Every duplicate of one tree."""
+    """Every duplicate of one tree, and the first names each set defines more than once."""
 
-    def __init__(self, found: list[Duplicate]) -> None:
+    def __init__(self, found: list[Duplicate], repeated: dict[int, tuple[int, frozenset[str]]] | None = None) -> None:
         self.found = found
+        self.repeated = repeated if repeated is not None else {}  # a set's start -> (its end, names)
 
     @classmethod
     def build(cls, root: Node, text: bytes) -> "Duplicates":
         found: list[Duplicate] = []
+        repeated: dict = {}
         for scope in _scopes_in(root):
-            found += _scope_duplicates(scope, text)
-        return cls(_ordered(found))
+            found += _scope_duplicates(scope, text, repeated)
+        return cls(_ordered(found), repeated)
 
     def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "Duplicates":
         """The duplicates of new_tree after the edit `touched` describes.
 
-        The sets in its span are read again, and so are the sets that hold the span (their
-        own names only: a binding's name, or the names of a set literal it merges, may be
-        what changed). Sets beside it keep their duplicates, moved by the edit.
+        The sets in its span are read again. A set holding the span is read again (its own
+        names only) unless the change lies in the value of one of its bindings whose first
+        name it defines once: then it never reads that value, and its names are as they
+        were. Sets beside the span keep their duplicates, moved by the edit.
         """
         root = new_tree.root_node
         around = touched.region
         if around is None:
             return Duplicates.build(root, text)
-        delta = touched.delta
+        delta, move = touched.delta, touched.move
         fresh_start, fresh_end, stale_end = touched.span_start, touched.span_end, touched.stale_end
+        # the sets holding the span, innermost first, and whether each must be read again
+        holders: list[tuple[Node, bool]] = []
+        below = around if around.type == "binding" else None  # the holder's binding the change is in
+        node = around.parent
+        while node is not None:
+            if node.type == "binding":
+                below = node
+            elif node.type in _SCOPES:
+                holders.append((node, self._reads_again(node, below, touched, text)))
+                below = None
+            node = node.parent
+        kept_holders = {node.start_byte for node, again in holders if not again}
         found: list[Duplicate] = []
         for duplicate in self.found:
             if duplicate.scope_end < fresh_start:
-                found.append(duplicate)  # a set before the binding: as it was
+                found.append(duplicate)  # a set before the span: as it was
             elif duplicate.scope_start > stale_end:
                 found.append(duplicate.moved(delta))  # after it: moved
             elif duplicate.scope_start <= fresh_start and duplicate.scope_end >= stale_end:
-                continue  # a set holding the binding: read again below
+                if duplicate.scope_start in kept_holders:  # its own names are outside the change
+                    found.append(Duplicate(duplicate.scope_start, duplicate.scope_end + delta, move(duplicate.start), move(duplicate.end), duplicate.name, move(duplicate.previous)))
             elif duplicate.scope_start >= fresh_start and duplicate.scope_end <= stale_end:
-                continue  # a set in the binding: read again below
+                continue  # a set in the span: read again below
             else:
-                return Duplicates.build(root, text)  # overlaps the binding partly: not in a tree; be safe
+                return Duplicates.build(root, text)  # overlaps the span partly: not in a tree; be safe
+        repeated: dict = {}
+        for start, (end, names) in self.repeated.items():
+            if end < fresh_start:
+                repeated[start] = (end, names)
+            elif start > stale_end:
+                repeated[start + delta] = (end + delta, names)
+            elif start <= fresh_start and end >= stale_end and start in kept_holders:
+                repeated[start] = (end + delta, names)
         parts = [around] if around.type == "binding" else [c for c in around.children if fresh_start <= c.start_byte and c.end_byte <= fresh_end]
         inside = [scope for part in parts for scope in _scopes_in(part)]
-        found += [d for scope in inside for d in _scope_duplicates(scope, text)]
-        holder = around.parent
-        while holder is not None:
-            if holder.type in _SCOPES:
-                found += _scope_duplicates(holder, text)
-            holder = holder.parent
-        return Duplicates(_ordered(found))
+        found += [d for scope in inside for d in _scope_duplicates(scope, text, repeated)]
+        for holder, again in holders:
+            if again:
+                found += _scope_duplicates(holder, text, repeated)
+        return Duplicates(_ordered(found), repeated)
+
+    def _reads_again(self, holder: Node, below: Node | None, touched: Touched, text: bytes) -> bool:
+        """Whether a set holding the change may read its own names differently now: unless
+        the change lies in the value of its binding `below`, whose first name it defined once."""
+        if below is None or below.parent is None or below.parent.parent != holder:
+            return True
+        value = below.child_by_field_name("expression")
+        if value is None or touched.span_start < value.start_byte or touched.start < value.start_byte:
+            return True  # the binding's own name may be what changed
+        before = self.repeated.get(holder.start_byte)
+        if before is not None and before[0] != holder.end_byte - touched.delta:
+            return True  # not the set read before
+        name = _first_name(below, text)
+        return name is not None and before is not None and name in before[1]
