@@ -91,3 +91,25 @@ def test_facts_follow_keystrokes_through_half_typed_text(monkeypatch) -> None:
         assert kept_duplicates.found == build_duplicates(Duplicates, tree.model_root, tree.text).found
     assert broken > 200
     assert len(built) < 20, f"{len(built)} whole-file reads over {len(halftyped.ROLE_SNIPPET)} keystrokes"
+
+
+def test_a_binding_an_edit_leaves_in_place_is_found_without_changed_ranges() -> None:
+    """tree-sitter's changed ranges walk both whole trees; when the innermost binding keeps
+    its span and ancestors (and neither tree has errors) the change lies within it."""
+    from clan_lsp.syntax.parse import _same_binding
+
+    text = b"{\n  a = { b = 1; c = f x; };\n  d = 2;\n}\n"
+    tree = SyntaxTree(text)
+    at = text.index(b"f x") + 1
+    tree.edit(at, at, b"oo")  # `foo x`: the same bindings around it
+    old_tree, start, _, new_end = tree._last_edit
+    kept = _same_binding(tree.tree, old_tree, start - 1, new_end + 1)
+    assert kept is not None and tree.node_text(kept) == "c = foo x;"
+    at = tree.text.index(b"foo x")
+    tree.edit(at, at, b"1; e = ")  # a new binding: `c` is not the binding it was
+    old_tree, start, _, new_end = tree._last_edit
+    assert _same_binding(tree.tree, old_tree, start - 1, new_end + 1) is None
+    at = tree.text.index(b"d = 2")
+    tree.edit(at, at, b'"')  # broken: the parser's error recovery may reshape anything
+    old_tree, start, _, new_end = tree._last_edit
+    assert _same_binding(tree.tree, old_tree, start - 1, new_end + 1) is None

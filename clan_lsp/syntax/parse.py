@@ -111,6 +111,32 @@ def _pipe_operators(root: Node, text: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
+def _innermost_binding(tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
+    node = tree.root_node.descendant_for_byte_range(low, high)
+    while node is not None and node.type != "binding":
+        node = node.parent
+    return node
+
+
+def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
+    """The innermost binding holding [low, high) when the edit left it in place: the same
+    span and the same ancestors in the edited old tree (its offsets are the new ones) as in
+    the new tree, both without errors. Then the parse around it is what it was (the parser
+    reaches the binding's end in the same state), and tree-sitter's changed ranges (a walk
+    of both whole trees: 3.7 ms on a 256 KB clan file) would lie within it."""
+    if new_tree.root_node.has_error or old_tree.root_node.has_error:
+        return None  # error recovery may reshape what lies around the binding
+    new = _innermost_binding(new_tree, low, high)
+    old = _innermost_binding(old_tree, low, high) if new is not None else None
+    while new is not None and old is not None:
+        if new.type != old.type or new.start_byte != old.start_byte or new.end_byte != old.end_byte:
+            return None
+        new, old = new.parent, old.parent
+    if new is not None or old is not None:
+        return None
+    return _innermost_binding(new_tree, low, high)
+
+
 @dataclass
 class Touched:
     """Where one edit changed a tree, for the facts kept across it (queries.py, duplicates.py).
@@ -131,6 +157,9 @@ class Touched:
 
     @classmethod
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
+        kept = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
+        if kept is not None:
+            return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte)
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):
             low, high = min(low, changed.start_byte), max(high, changed.end_byte)
