@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from clan_lsp.syntax import UTF8, UTF16, UTF32, LineIndex, Position, SyntaxTree
+import pytest
+
+from clan_lsp.syntax import UTF8, UTF16, UTF32, LineIndex, Position, SyntaxTree, walk
 
 
 def errors(text: str) -> list[str]:
@@ -156,3 +158,21 @@ def test_the_query_index_follows_edits_around_pipes() -> None:
         tree.edit(start, end, rng.choice([b"", b"x", b" |> f", b"<| ", b"|", b";"]))
         assert tree.index.spans() == SyntaxIndex.build(tree.root, tree.text).spans()
         assert str(tree.root) == str(SyntaxTree(tree.text).root)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
+def test_edits_on_many_lines_match_a_fresh_parse(newline: bytes) -> None:
+    """The rows tree-sitter is told come from the line index when lines end at `\\n` only,
+    else they are counted: either way the tree is the one a fresh parse gives."""
+    import random
+
+    lines = [b"{", b"  a = 1;", b"  b = { c = \"x\"; };", b"  d = [ 1 2 ];", b"}"]
+    tree = SyntaxTree(newline.join(lines) + newline)
+    tree.line_index  # noqa: B018 - kept up to date from here on
+    rng = random.Random(len(newline))
+    for _ in range(40):
+        at = rng.randrange(len(tree.text) + 1)
+        end = min(len(tree.text), at + rng.randrange(0, 3))
+        tree.edit(at, end, rng.choice([b"x", b"", newline, b"e = 2;" + newline, b" "]))
+        assert str(tree.root) == str(SyntaxTree(tree.text).root)
+        assert [tuple(n.start_point) for n in walk(tree.root)] == [tuple(n.start_point) for n in walk(SyntaxTree(tree.text).root)]

@@ -386,7 +386,12 @@ class SyntaxTree:
         old = self.text
         new = old[:start] + new_text + old[old_end:]
         new_end = start + len(new_text)
-        self.tree.edit(start, old_end, new_end, _point(old, start), _point(old, old_end), _point(new, new_end))
+        lines = self._line_index
+        moved = lines.edited(start, old_end, new_text, new) if lines is not None else None
+        if lines is not None and lines.lf_only and moved.lf_only:  # rows without counting every `\n` before
+            self.tree.edit(start, old_end, new_end, lines.point(start), lines.point(old_end), moved.point(new_end))
+        else:
+            self.tree.edit(start, old_end, new_end, _point(old, start), _point(old, old_end), _point(new, new_end))
         delta = len(new_text) - (old_end - start)
         # The parser must see the bytes we repaired as they are again, at their shifted
         # places: after the edit a comma may no longer be trailing.
@@ -397,15 +402,14 @@ class SyntaxTree:
             elif offset >= old_end:
                 restored.append((offset + delta, length))
         for offset, length in restored:
-            point = _point(new, offset)
+            point = moved.point(offset) if moved is not None and moved.lf_only else _point(new, offset)
             end_point = (point[0], point[1] + length)
             self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
         old_tree = self.tree
         self.text = new
         self._parse_text = new
         self._repaired = []
-        if self._line_index is not None:
-            self._line_index = self._line_index.edited(start, old_end, new_text, new)
+        self._line_index = moved
         recovery_before = self._recovery
         self._recovery = False
         self.tree = self.parser.parse(new, self.tree)

@@ -42,7 +42,8 @@ class LineIndex:
     def __init__(self, data: bytes):
         self.data = data
         starts = [0]
-        if b"\r" in data:
+        self.lf_only = b"\r" not in data  # then its lines are tree-sitter's rows
+        if not self.lf_only:
             starts.extend(match.end() for match in _LINE_BREAK.finditer(data))
         else:  # the common case, without the regular expression
             find = data.find
@@ -68,8 +69,14 @@ class LineIndex:
             at = new_text.find(b"\n", at + 1)
         index = LineIndex.__new__(LineIndex)
         index.data = data
+        index.lf_only = self.lf_only  # no `\r` at the edit (see above)
         index.line_starts = starts[:low] + inside + [s + delta for s in starts[high:]]
         return index
+
+    def point(self, offset: int) -> tuple[int, int]:
+        """tree-sitter's (row, byte column) of an offset: for a text whose lines end at `\n` only."""
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line, offset - self.line_starts[line]
 
     def line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset) - 1
