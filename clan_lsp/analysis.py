@@ -279,6 +279,7 @@ class Analysis:
         self._broken: set[str] = set()  # open buffers that do not parse right now
         self._module_cache = None  # service modules, kept across index rebuilds
         self._walk_again = True  # the workspace's file names may have changed
+        self._edited: set[str] = set()  # files edited since the index was built, that may change it
         self._instance_findings: dict = {}  # per inventory instance, see checks/inventory.py
 
     # -- state
@@ -300,6 +301,7 @@ class Analysis:
         self._walk_again = True
         self.files.forget_stamps()
         self._services.clear()
+        self._instance_findings.clear()  # they depend on what the disk says (flake.lock, inputs)
 
     def update(self, path: str, source: SourceFile | None) -> bool:
         """An editor buffer changed (None: closed). True when other files' answers may change."""
@@ -318,12 +320,18 @@ class Analysis:
             return False
         if path in index.indexed or (source is not None and could_be_clan(source)):
             self._index_dirty = True
+            self._edited.add(path)
             return True
         owners = index.owners()
         name = owners.get(os.path.abspath(path))
         if name is not None:  # a part of a registered service: that module is read again
             index._modules_cache.pop(name, None)
-            index._derived.clear()  # inventory findings; their per-instance cache keeps the rest
+            kept = {key: index._derived[key] for key in ("targets", "module-names", "interface-specs") if key in index._derived}
+            kept.get("targets", {}).pop((name, "self"), None)
+            # the rest (inventory and graph findings) is derived again; the per-instance store
+            # re-checks only the instances that use this module
+            index._derived.clear()
+            index._derived.update(kept)
             index._derived["owners"] = owners
             module = index.module(name)
             for part in module.parts() if module is not None else ():
@@ -342,9 +350,10 @@ class Analysis:
         if self._index is None or self._index_dirty:
             if self._module_cache is None:
                 self._module_cache = ModuleCache(self.files)
-            # typing changes no file names: the folders are walked again only after invalidate()
-            paths = self._index.paths if self._index is not None and not self._walk_again else None
-            built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache, paths)
+            # typing changes no file names nor anything on disk: after edits, the last index is
+            # brought up to date; the folders are walked again only after invalidate()
+            previous = self._index if not self._walk_again else None
+            built = WorkspaceIndex.build(self.workspace_roots, self.files, self._module_cache, previous=previous, changed=self._edited)
             built.instance_findings = self._instance_findings
             built.input_settings = self.input_folders
             self._walk_again = False
@@ -353,6 +362,8 @@ class Analysis:
                 # a clan file is half-typed and no longer reads as a clan: keep the last good
                 # clans (its own answers come from its current tree; see ide/clan.py)
                 built = last
+            else:
+                self._edited = set()
             self._index = built
             self._index_dirty = False
         return self._index

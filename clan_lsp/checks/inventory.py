@@ -21,7 +21,8 @@ from .base import ERROR, WARNING, Finding, did_you_mean, option_does_not_exist, 
 from .literals import mismatches
 
 from ..semantics.instances import (  # noqa: F401 - re-exported for rules written against this module
-    INSTANCE_KEYS, ROLE_KEYS, Resolved, input_service, provided_modules, resolve_instance, resolved_instances,
+    INSTANCE_KEYS, ROLE_KEYS, Resolved, input_service, module_ref, provided_modules, resolve_instance, resolve_module,
+    resolved_instances,
     role_settings, settings_sites, workspace_root,
 )
 
@@ -114,41 +115,91 @@ class _OneInstance:
 
 
 def _clan_fingerprint(index: WorkspaceIndex, generation: Generation) -> int:
-    """What an instance's findings depend on besides the instance and its module."""
-    # hashed once here: the tuples are as long as the clan is big, and every key holds this
-    return hash((generation.date, index.complete, tuple(index.modules), tuple(index.flake_inputs or ())))
+    """What every instance's findings depend on besides the instance, its module and the
+    machines it names."""
+    return hash((generation.date, index.complete, tuple(index.flake_inputs or ())))
+
+
+def _module_names(index: WorkspaceIndex) -> int:
+    """The names in `clan.modules`: an instance whose module is not found is told which are close."""
+    if "module-names" not in index._derived:
+        index._derived["module-names"] = hash(tuple(index.modules))
+    return index._derived["module-names"]
+
+
+def _named_machines(instance: InstanceDecl) -> tuple[str, ...]:
+    """The machines an instance's roles name (what unknown-machine looks up)."""
+    roles = instance.value.get("roles")
+    if not isinstance(roles, AttrSet):
+        return ()
+    named: list[str] = []
+    for role in roles.names():
+        machines = roles.path(role, "machines")
+        if isinstance(machines, AttrSet):
+            named.extend(machines.names())
+    return tuple(named)
+
+
+def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
+    """What the machines the instance names look like in the clan: known or not, and when
+    one is not, every name (the suggestion is picked among them)."""
+    machines = instance.machines
+    if machines is None:
+        return None
+    verdict = tuple(name in machines.known for name in named)
+    return verdict if all(verdict) else (verdict, machines.fingerprint)
 
 
 def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> list[Finding]:
     """The per-instance rules' findings for one instance, reused while nothing they read
-    changed: typing elsewhere in a clan file of a thousand instances re-checks one."""
+    changed: typing elsewhere in a clan file of a thousand instances re-checks one, and an
+    edit to a service re-checks the instances that use it. An instance whose text is the
+    same is not even read: the module it names and the machines it names are kept with its
+    findings, and looked up again."""
     store = getattr(index, "instance_findings", None)
-    node = instance.value.node
-    if store is None or node is None or instance.source.path is None:
+    span = instance.span()
+    if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
         return context.findings
-    resolved = resolve_instance(index, instance)
-    # INPUTS: an input's service stands in for the module (one object per source and name)
-    module = (resolved.module or resolved.service) if resolved is not None else None
-    text = instance.source.text[node.start_byte : node.end_byte]
-    machines = instance.machines.fingerprint if instance.machines is not None else None
-    key = (instance.source.path, instance.name, text, machines, clan)
+    start, end = span
+    key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
-    if cached is not None and cached[0] is module:
-        used[key] = cached
-        return [_shifted(f, node.start_byte) for f in cached[1]]
+    if cached is not None:
+        ref, target, named, seen, modules, findings = cached
+        if (
+            _target(index, ref) is target
+            and _machines_seen(instance, named) == seen
+            and (target is not None or modules == _module_names(index))
+        ):
+            used[key] = cached
+            return [_shifted(f, start) for f in findings]
+    ref = module_ref(instance)
+    ref = (ref[0], ref[2]) if ref is not None else None
+    target = _target(index, ref)
+    named = _named_machines(instance)
     context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
     _run(context, rules)
     inside = all(
         f.path == instance.source.path
-        and node.start_byte <= f.start <= f.end <= node.end_byte
-        and all(node.start_byte <= e.start <= e.end <= node.end_byte for fix in f.fixes for e in fix.edits)
+        and start <= f.start <= f.end <= end
+        and all(start <= e.start <= e.end <= end for fix in f.fixes for e in fix.edits)
         for f in context.findings
     )
     if inside:  # kept relative to the instance, so an edit before it only moves them
-        used[key] = store[key] = (module, [_shifted(f, -node.start_byte) for f in context.findings])
+        modules = _module_names(index) if target is None else None
+        entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
+        used[key] = store[key] = entry
     return context.findings
+
+
+def _target(index: WorkspaceIndex, ref: tuple[str, str | None] | None):
+    """The module or input service (one object per source and name) an instance's
+    (module name, input) resolves to; what its findings were judged against."""
+    if ref is None:
+        return None
+    resolved = resolve_module(index, *ref)
+    return resolved.module or resolved.service  # INPUTS: an input's service stands in for the module
 
 
 def _shifted(finding: Finding, delta: int) -> Finding:

@@ -15,11 +15,11 @@ import functools
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
+from ..model import AttrSet, Call, Definition, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
 from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import
-from ..semantics.clan import Clan, find_clans
+from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
@@ -62,13 +62,55 @@ class ModuleRegistration:
     inline: ServiceModule | None = None
 
 
-@dataclass
 class InstanceDecl:
-    name: str
-    source: SourceFile
-    key_node: Node | None
-    value: AttrSet
-    machines: "KnownMachines | None"  # the machines the same clan registers, when known
+    """One `inventory.instances.<name>`: its definitions are kept, its value is read when asked
+    (a clan file of a thousand instances is re-indexed on every keystroke; the checks reuse
+    what they found for an instance whose text is the same)."""
+
+    def __init__(
+        self, name: str, source: SourceFile, key_node: Node | None, value: AttrSet | None = None,
+        machines: "KnownMachines | None" = None, definitions: list[Definition] | None = None,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self.key_node = key_node
+        self.machines = machines  # the machines the same clan registers, when known
+        self.definitions = definitions
+        self._value = value
+
+    @property
+    def value(self) -> AttrSet:
+        if self._value is None:
+            value = AttrSet(None, list(self.definitions or ())).get(self.name)
+            self._value = value if isinstance(value, AttrSet) else AttrSet(None, dynamic=True)
+        return self._value
+
+    def span(self) -> tuple[int, int] | None:
+        """Where the instance is written, when in one binding (`name = { ... };`)."""
+        definitions = self.definitions
+        if definitions is None or len(definitions) != 1:
+            return None
+        definition = definitions[0]
+        node, key = definition.thunk.node, definition.key_node
+        if node is None or key is None:
+            return None
+        return key.start_byte, node.end_byte
+
+    def __repr__(self) -> str:
+        return f"InstanceDecl({self.name!r}, {self.source.path!r})"
+
+
+_SET_NODES = ("attrset_expression", "rec_attrset_expression")
+
+
+def _instance_is_set(definitions: list[Definition]) -> bool | None:
+    """Whether an instance's definitions make an attribute set, told from the syntax where it
+    can be (None: read the value to know)."""
+    if any(d.rest for d in definitions):
+        return True if all(d.rest for d in definitions) else None
+    if all(d.thunk.node is not None and d.thunk.node.type in _SET_NODES for d in definitions):
+        return True
+    return None
 
 
 @dataclass
@@ -78,6 +120,10 @@ class KnownMachines:
     @functools.cached_property
     def fingerprint(self) -> int:
         return hash(tuple(self.names))
+
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.names)
 
 
 @dataclass
@@ -102,28 +148,74 @@ class WorkspaceIndex:
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
         self._derived: dict = {}  # computed from this index: inventory findings, resolved instances
+        self.paths: list[str] = []
+        self._order: dict[str, int] = {}  # path -> its place in `paths`
+        self.search = ClanSearch()
+        # Facts an index built from this one may reuse (disk changes build afresh): read from
+        # disk (machines folders, where a registered path leads) or from a text (the names of
+        # a literal set). Only what the last build used is kept, so it does not grow.
+        self._memo: dict = {}
+        self._last_memo: dict = {}
 
     # -- building
 
     @classmethod
-    def build(cls, roots: list[str], files, modules: "ModuleCache | None" = None, paths: list[str] | None = None) -> "WorkspaceIndex":
-        """`paths`: the workspace's .nix files when the caller knows them (no walk of the folders)."""
+    def build(
+        cls, roots: list[str], files, modules: "ModuleCache | None" = None, paths: list[str] | None = None,
+        previous: "WorkspaceIndex | None" = None, changed: Iterable[str] = (),
+    ) -> "WorkspaceIndex":
+        """`paths`: the workspace's .nix files when the caller knows them (no walk of the folders).
+
+        `previous`, `changed`: the index before edits to these files, nothing else changed on
+        disk since: its search for clans and what it read from disk (flake.lock, machines/
+        folders, inventory.json, where registered paths lead) are reused; the answer is the
+        one a fresh build gives."""
         index = cls(roots, files)
         index.module_files = modules if modules is not None else ModuleCache(files)
-        index.paths = paths if paths is not None else list(index._nix_files())
-        index.clans = find_clans(index.paths, files.load, getattr(files, "peek", None))
+        if previous is not None:
+            index.paths = previous.paths
+            index._order = previous._order
+            index.search = previous.search
+            index._last_memo = previous._memo
+            edited = {p: files.peek(p) if hasattr(files, "peek") else _text(files.load(p)) for p in changed if p in index._order}
+            index.clans = find_clans_again(index.search, edited, files.load, index._order)
+        else:
+            index.paths = paths if paths is not None else list(index._nix_files())
+            index._order = {p: n for n, p in enumerate(index.paths)}
+            index.search = ClanSearch()
+            index.clans = find_clans(index.paths, files.load, getattr(files, "peek", None), index.search)
         for clan in index.clans:
             index._add_clan(clan)
         index.indexed = sorted(set().union(*(c.paths() for c in index.clans))) if index.clans else []
         for root in index.roots:
             if index.flake_inputs is None:
                 index.flake_inputs = _flake_inputs(files, os.path.join(root, "flake.nix"))
+        if previous is not None:
+            index.clan_date = previous.clan_date
+            index._keep_modules(previous)
+            return index
         for root in index.roots:
             date = clan_core_date(os.path.join(root, "flake.lock"))
             if date:
                 index.clan_date = date
                 break
         return index
+
+    def _keep_modules(self, previous: "WorkspaceIndex") -> None:
+        """Modules read by the last index stay while their registration is the same file."""
+        for name, module in previous._modules_cache.items():
+            before, now = previous.modules.get(name), self.modules.get(name)
+            if before is not None and now is not None and before.inline is None and now.inline is None and before.path == now.path:
+                self._modules_cache[name] = module
+        # what instances' module names resolved to (semantics/instances.py), for the kept modules
+        # and flake inputs' services (inputs change only with the settings or the disk)
+        targets = {
+            (name, source): target
+            for (name, source), target in previous._derived.get("targets", {}).items()
+            if source != "self" or name in self._modules_cache
+        }
+        if targets:
+            self._derived["targets"] = targets
 
     @property
     def complete(self) -> bool:
@@ -149,21 +241,16 @@ class WorkspaceIndex:
         folders and inventory.json; None when some cannot be read statically."""
         names: dict[str, None] = {}
         for inventory in clan.inventories:
-            declared = inventory.value.get("machines")
-            if declared is None:
-                continue
-            if not isinstance(declared, AttrSet) or declared.dynamic:
+            declared = _names_of(inventory.source, inventory.value, "machines", self)
+            if declared is False:
                 return None
-            names.update(dict.fromkeys(declared.names()))
+            names.update(dict.fromkeys(declared or ()))
         for part in clan.parts:
-            declared = part.value.get("machines")
-            if declared is None:
-                continue
-            if not isinstance(declared, AttrSet) or declared.dynamic:
+            declared = _names_of(part.source, part.value, "machines", self)
+            if declared is False:
                 return None
-            names.update(dict.fromkeys(declared.names()))
-        names.update(dict.fromkeys(clan.directory_machines()))
-        names.update(dict.fromkeys(clan.json_machines()))
+            names.update(dict.fromkeys(declared or ()))
+        names.update(dict.fromkeys(self.remembered(("machines-on-disk", clan.directory), lambda: clan.directory_machines() + clan.json_machines())))
         for name in names:
             self.machines.setdefault(name, None)
         return KnownMachines(list(names))
@@ -177,30 +264,52 @@ class WorkspaceIndex:
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
         modules = attrs.get("modules")
         if isinstance(modules, AttrSet):
-            for name in modules.names():
-                keys = modules.key_nodes(name)
-                value = modules.get(name)
+            for name, definitions in _grouped(modules).items():
+                if name in self.modules:
+                    continue
+                keys = [d.key_node for d in definitions if d.key_node is not None]
                 registration = ModuleRegistration(name, source, keys[0] if keys else None)
+                path_text = _path_text(source, definitions)
+                if path_text is not None:  # `name = ./services/x;`, its value read from the text
+                    registration.path = self._resolve(source.path, path_text)
+                    self.modules[name] = registration
+                    continue
+                value = modules.get(name)
                 target = unwrap_import(value)
                 if isinstance(target, PathValue):
-                    registration.path = resolve_path(source.path, target.text)
+                    registration.path = self._resolve(source.path, target.text)
                 elif value is not None:
                     module = _module_from(value, source, "inline", name)
                     if module is not None:
                         attach_imports(module, self.files.load)
                         registration.inline = module
-                self.modules.setdefault(name, registration)
+                self.modules[name] = registration
+
+    def _resolve(self, base: str | None, text: str) -> str | None:
+        """`resolve_path`, remembered: it asks the disk whether the target is a folder."""
+        return self.remembered(("path", base, text), lambda: resolve_path(base, text))
+
+    def remembered(self, key, compute):
+        """A fact this index's build learnt, or the last build's (see `_memo`)."""
+        memo = self._memo
+        if key not in memo:
+            memo[key] = self._last_memo[key] if key in self._last_memo else compute()
+        return memo[key]
 
     def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None, machines: "KnownMachines | None") -> None:
         self.inventories.append(InventoryDecl(source, inventory, key))
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
             return
-        for name in instances.names():
-            value = instances.get(name)
-            keys = instances.key_nodes(name)
-            if isinstance(value, AttrSet):
-                self.instances.append(InstanceDecl(name, source, keys[0] if keys else None, value, machines))
+        for name, definitions in _grouped(instances).items():
+            keys = [d.key_node for d in definitions if d.key_node is not None]
+            is_set = _instance_is_set(definitions)
+            value = None
+            if is_set is None:
+                value = instances.get(name)
+                if not isinstance(value, AttrSet):
+                    continue
+            self.instances.append(InstanceDecl(name, source, keys[0] if keys else None, value, machines, definitions))
 
     # -- questions
 
@@ -290,6 +399,46 @@ class ModuleCache:
         for module in found:
             attach_imports(module, self.files.load)
         return found[0] if found else None
+
+
+def _text(source: SourceFile | None) -> bytes | None:
+    return source.text if source is not None else None
+
+
+def _grouped(attrs: AttrSet) -> dict[str, list[Definition]]:
+    """An attribute set's definitions by name, in order (one pass, for sets of thousands)."""
+    grouped: dict[str, list[Definition]] = {}
+    for definition in attrs.definitions:
+        grouped.setdefault(definition.name, []).append(definition)
+    return grouped
+
+
+def _path_text(source: SourceFile, definitions: list[Definition]) -> str | None:
+    """The text of a plain path literal that is an attribute's only definition."""
+    if len(definitions) != 1 or definitions[0].rest:
+        return None
+    node = definitions[0].thunk.node
+    if node is None or node.type != "path_expression" or b"${" in source.text[node.start_byte : node.end_byte]:
+        return None
+    return source.text[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _names_of(source: SourceFile, attrs: AttrSet, name: str, index: "WorkspaceIndex") -> list[str] | None | bool:
+    """The names a set attribute defines (None: absent; False: not statically known). A set
+    written as one literal is read once per text (inventory.machines of a thousand machines)."""
+    definitions = attrs._named(name)
+    if not definitions:
+        return None
+
+    def read() -> list[str] | bool:
+        value = attrs.get(name)
+        return value.names() if isinstance(value, AttrSet) and not value.dynamic else False
+
+    node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+    if node is None or node.type != "attrset_expression" or node.has_error:
+        return read()
+    text = source.text[node.start_byte : node.end_byte]
+    return read() if b"${" in text else index.remembered(("names", text), read)
 
 
 def nix_files(roots: list[str]) -> Iterator[str]:
