@@ -191,9 +191,12 @@ def _clan_module_entries(body: AttrSet) -> Iterator[tuple[str, Value, Node | Non
             continue
         modules = attrs.get("modules")
         if isinstance(modules, AttrSet):
-            for entry in modules.names():
-                value = modules.get(entry)
-                keys = modules.key_nodes(entry)
+            grouped: dict[str, list] = {}  # one pass over a clan's thousand registrations
+            for definition in modules.definitions:
+                grouped.setdefault(definition.name, []).append(definition)
+            for entry, definitions in grouped.items():
+                keys = [d.key_node for d in definitions if d.key_node is not None]
+                value = definitions[0].thunk.force() if len(definitions) == 1 and not definitions[0].rest else modules.get(entry)
                 if value is not None:
                     yield entry, unwrap_import(value), keys[0] if keys else None
 

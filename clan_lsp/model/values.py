@@ -318,6 +318,11 @@ def known(value: Value) -> Thunk:
 
 def _string_content(node: Node, text: bytes) -> str | None:
     """The text of a string literal, or None when it interpolates."""
+    if node.type == "string_expression":
+        raw = text[node.start_byte : node.end_byte]
+        # a plain `"name"` (most keys of a big clan) is its own text: no walk over its children
+        if len(raw) >= 2 and raw[:1] == b'"' and raw[-1:] == b'"' and b"\\" not in raw and b"$" not in raw and not node.has_error:
+            return raw[1:-1].decode("utf-8", "replace")
     parts = []
     for child in node.named_children:
         if child.type == "interpolation":
@@ -405,7 +410,7 @@ class Reader:
         if kind == "float_expression":
             return Float(node)
         if kind == "path_expression":
-            if any(c.type == "interpolation" for c in node.named_children):
+            if b"${" in self.text[node.start_byte : node.end_byte]:  # an interpolation: a path has no escapes
                 return Unknown(node)
             return PathValue(node, self.node_text(node))
         if kind == "list_expression":
