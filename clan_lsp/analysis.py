@@ -275,7 +275,8 @@ class Analysis:
         self.graph_limit: int | None = GRAPH_ON_TYPE_INSTANCES
         self._index = None
         self._index_dirty = True
-        self._services: dict[str, list[ServiceModule]] = {}
+        # path -> (its services, the files they were read from; None: any file may change them)
+        self._services: dict[str, tuple[list[ServiceModule], frozenset[str] | None]] = {}
         self._broken: set[str] = set()  # open buffers that do not parse right now
         self._module_cache = None  # service modules, kept across index rebuilds
         self._walk_again = True  # the workspace's file names may have changed
@@ -309,7 +310,7 @@ class Analysis:
             self.files.drop_overlay(path)
         else:
             self.files.set_overlay(path, source)
-        self._services.clear()
+        self._forget_services(path)
         if source is not None and source.tree.root.has_error:
             self._broken.add(path)
         else:
@@ -322,21 +323,9 @@ class Analysis:
             self._index_dirty = True
             self._edited.add(path)
             return True
-        owners = index.owners()
-        name = owners.get(os.path.abspath(path))
+        name = index.owners().get(os.path.abspath(path))
         if name is not None:  # a part of a registered service: that module is read again
-            index._modules_cache.pop(name, None)
-            kept = {key: index._derived[key] for key in ("targets", "module-names", "interface-specs") if key in index._derived}
-            kept.get("targets", {}).pop((name, "self"), None)
-            # the rest (inventory and graph findings) is derived again; the per-instance store
-            # re-checks only the instances that use this module
-            index._derived.clear()
-            index._derived.update(kept)
-            index._derived["owners"] = owners
-            module = index.module(name)
-            for part in module.parts() if module is not None else ():
-                if part.source.path:
-                    owners[os.path.abspath(part.source.path)] = name
+            index.module_changed(name)
             return True
         return False
 
@@ -382,14 +371,30 @@ class Analysis:
     def services_of(self, path: str) -> list[ServiceModule]:
         """The service modules a file declares, or the one it is a part of (split role files)."""
         if path in self._services:
-            return self._services[path]
+            return self._services[path][0]
         source = self.files.load(path)
         modules = services_in(source, self.files) if source is not None else []
-        if not modules and source is not None and _may_be_fragment(source) and not self._is_clan_file(path):
-            owner = self._registered_owner(path) or importer_of(path, self.files)
-            modules = [owner] if owner is not None else []
-        self._services[path] = modules
+        read_from: frozenset[str] | None = None  # None: it may depend on any file
+        if not modules and source is not None and _may_be_fragment(source):
+            # a part of another file's service: the index and the folder's files say whose
+            if not self._is_clan_file(path):
+                owner = self._registered_owner(path) or importer_of(path, self.files)
+                modules = [owner] if owner is not None else []
+            else:  # a clan file stays one until a clan file changes
+                read_from = frozenset([os.path.abspath(path)] + [os.path.abspath(p) for p in self.index.indexed])
+        elif not any(part.unresolved_imports for module in modules for part in module.parts()):
+            read_from = frozenset(
+                [os.path.abspath(path)] + [os.path.abspath(p.source.path) for m in modules for p in m.parts() if p.source.path]
+            )
+        self._services[path] = (modules, read_from)
         return modules
+
+    def _forget_services(self, edited: str) -> None:
+        """Drop the services read from a file that changed; a file's own services stay while
+        none of the files they were read from changed."""
+        edited = os.path.abspath(edited)
+        for path in [p for p, (_, read_from) in self._services.items() if read_from is None or edited in read_from]:
+            del self._services[path]
 
     def _is_clan_file(self, path: str) -> bool:
         index = self.index

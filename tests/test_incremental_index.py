@@ -220,3 +220,28 @@ def test_a_file_that_held_no_clan_starting_one(clan: Path) -> None:
     editor.check()
     editor.close("machine.nix")
     editor.check()
+
+
+def test_a_service_split_in_files(clan: Path) -> None:
+    hello = clan / HELLO
+    text = hello.read_text()
+    start = text.index("  roles.greeter = {")
+    end = text.rindex("}")
+    (clan / "services/hello/greeter.nix").write_text("{\n" + text[start:end] + "}\n")
+    hello.write_text(text[:start] + "  imports = [ ./greeter.nix ];\n" + text[end:])
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(HELLO)
+    editor.open("services/hello/greeter.nix")
+    editor.check()
+    steps = [
+        ("services/hello/greeter.nix", "options.text", "options.textx"),  # the clan file's instance, and the module file
+        ("services/hello/greeter.nix", "{ settings, ... }:", "{ settings }:"),
+        (HELLO, 'manifest.readme = "Greets.";', ""),
+        ("services/hello/greeter.nix", "{ settings }:", "{ settings, ... }:"),
+        (HELLO, "imports = [ ./greeter.nix ];", "imports = [ ];"),
+        (HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];"),
+    ]
+    for relative, old, new in steps:
+        editor.replace(relative, old, new)
+        editor.check()

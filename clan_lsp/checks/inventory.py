@@ -74,23 +74,48 @@ def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str
     return register
 
 
+@dataclass
+class _InventoryRun:
+    """The inventory findings of one index and generation, per instance, so that an edit to a
+    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`)."""
+
+    whole_clan: list[Finding]  # the rules that are not per instance
+    rows: list[tuple[InstanceDecl, list[Finding], str | None]]  # findings, and the module name used (None: unknown)
+    stale: set[str] = field(default_factory=set)  # modules edited since
+    findings: list[Finding] | None = None
+
+    def all(self) -> list[Finding]:
+        if self.findings is None:
+            self.findings = self.whole_clan + [f for _, found, _ in self.rows for f in found]
+        return self.findings
+
+
 def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
-    """Every inventory finding of the workspace (computed once per index and generation)."""
-    cache = index._derived
-    if generation not in cache:
+    """Every inventory finding of the workspace (computed once per index and generation; after
+    an edit to a module, again for the instances that use it)."""
+    runs = index._derived.setdefault("inventory", {})
+    run = runs.get(generation)
+    per_instance = [r for r in INVENTORY_RULES if r.per_instance]
+    if run is None:
         context = InventoryContext(index, generation)
         _run(context, [r for r in INVENTORY_RULES if not r.per_instance])
-        per_instance = [r for r in INVENTORY_RULES if r.per_instance]
         clan = _clan_fingerprint(index, generation)
         used: dict = {}
-        for instance in index.instances:
-            context.findings.extend(_instance_findings(index, generation, instance, per_instance, clan, used))
+        rows = [(instance, *_instance_findings(index, generation, instance, per_instance, clan, used)) for instance in index.instances]
         store = getattr(index, "instance_findings", None)
         if store is not None:  # keep what this clan still has, so the store does not grow
             store.clear()
             store.update(used)
-        cache[generation] = context.findings
-    findings = cache[generation]
+        run = runs[generation] = _InventoryRun(context.findings, rows)
+    elif run.stale:
+        clan = _clan_fingerprint(index, generation)
+        stale, run.stale = run.stale, set()
+        run.rows = [
+            (instance, *_instance_findings(index, generation, instance, per_instance, clan, {})) if name is None or name in stale else (instance, found, name)
+            for instance, found, name in run.rows
+        ]
+        run.findings = None
+    findings = run.all()
     if path is not None:
         return [f for f in findings if f.path == path]
     return findings
@@ -150,18 +175,18 @@ def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
     return verdict if all(verdict) else (verdict, machines.fingerprint)
 
 
-def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> list[Finding]:
-    """The per-instance rules' findings for one instance, reused while nothing they read
-    changed: typing elsewhere in a clan file of a thousand instances re-checks one, and an
-    edit to a service re-checks the instances that use it. An instance whose text is the
-    same is not even read: the module it names and the machines it names are kept with its
-    findings, and looked up again."""
+def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple[list[Finding], str | None]:
+    """The per-instance rules' findings for one instance, and the name of the module it uses
+    (None: not known), reused while nothing they read changed: typing elsewhere in a clan
+    file of a thousand instances re-checks one. An instance whose text is the same is not
+    even read: the module it names and the machines it names are kept with its findings,
+    and looked up again."""
     store = getattr(index, "instance_findings", None)
     span = instance.span()
     if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
-        return context.findings
+        return context.findings, None
     start, end = span
     key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
@@ -173,7 +198,7 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
             and (target is not None or modules == _module_names(index))
         ):
             used[key] = cached
-            return [_shifted(f, start) for f in findings]
+            return [_shifted(f, start) for f in findings], _module_name(ref)
     ref = module_ref(instance)
     ref = (ref[0], ref[2]) if ref is not None else None
     target = _target(index, ref)
@@ -190,7 +215,16 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
         modules = _module_names(index) if target is None else None
         entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
         used[key] = store[key] = entry
-    return context.findings
+    else:
+        store.pop(key, None)  # nor keep a module it no longer uses alive
+    return context.findings, _module_name(ref)
+
+
+def _module_name(ref: tuple[str, str | None] | None) -> str | None:
+    """The registered module an instance's findings depend on (by name), for `module_changed`."""
+    if ref is None:
+        return None
+    return ref[0]
 
 
 def _target(index: WorkspaceIndex, ref: tuple[str, str | None] | None):

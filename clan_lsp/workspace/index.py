@@ -328,15 +328,33 @@ class WorkspaceIndex:
             return None
         return self.module_files.module(registration.path)
 
+    # what `module_changed` keeps: derived from the clans, not from any module's text
+    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "interface-specs", "module-names", "targets", "inventory")
+
+    def module_changed(self, name: str) -> None:
+        """A file of registered module `name` was edited: the module is read again, and what
+        was derived from it is derived again. Inventory findings of instances that use another
+        module are kept (checks/inventory.py)."""
+        self._modules_cache.pop(name, None)
+        derived = self._derived
+        for key in [k for k in derived if k not in self._KEPT_ON_MODULE_EDIT]:
+            del derived[key]
+        derived.get("targets", {}).pop((name, "self"), None)
+        derived.get("module-parts", {}).pop(name, None)
+        for run in derived.get("inventory", {}).values():
+            run.stale.add(name)
+
     def owners(self) -> dict[str, str]:
         """Absolute path of every part of a registered module -> the module's name."""
         if "owners" not in self._derived:
+            parts = self._derived.setdefault("module-parts", {})  # kept per module across edits to others
             found: dict[str, str] = {}
             for name in self.modules:
-                module = self.module(name)
-                for part in module.parts() if module is not None else ():
-                    if part.source.path:
-                        found.setdefault(os.path.abspath(part.source.path), name)
+                if name not in parts:
+                    module = self.module(name)
+                    parts[name] = [os.path.abspath(p.source.path) for p in (module.parts() if module is not None else ()) if p.source.path]
+                for path in parts[name]:
+                    found.setdefault(path, name)
             self._derived["owners"] = found
         return self._derived["owners"]
 
