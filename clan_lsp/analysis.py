@@ -41,7 +41,6 @@ class Files:
         self.roots = [os.path.abspath(r) for r in roots] if roots is not None else None
         self.overlays: dict[str, SourceFile] = {}
         self._disk: dict[str, tuple[tuple[float, int], SourceFile | None]] = {}
-        self._peeked: dict[str, tuple[tuple[float, int], bytes]] = {}
         self._checked: dict[str, float] = {}  # when each file's stamp was last read
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
@@ -61,29 +60,26 @@ class Files:
         self._checked.clear()
 
     def peek(self, path: str) -> bytes | None:
-        """A file's bytes without parsing it (the open buffer's, else the disk's)."""
+        """A file's bytes without parsing it (the open buffer's, else the disk's). Not kept:
+        a full index build peeks at every file once, and most are never looked at again."""
         if path in self.overlays:
             return self.overlays[path].text
+        cached = self._disk.get(path)
+        if cached is not None and cached[1] is not None and time.monotonic() - self._checked.get(path, 0.0) < RECHECK_SECONDS:
+            return cached[1].text
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        stamp = (stat.st_mtime, stat.st_size)
-        cached = self._disk.get(path)
-        if cached is not None and cached[0] == stamp and cached[1] is not None:
+        if cached is not None and cached[0] == (stat.st_mtime, stat.st_size) and cached[1] is not None:
             return cached[1].text
-        peeked = self._peeked.get(path)
-        if peeked is not None and peeked[0] == stamp:
-            return peeked[1]
         if stat.st_size > MAX_FILE_BYTES:
             return None
         try:
             with open(path, "rb") as handle:
-                data = handle.read()
+                return handle.read()
         except OSError:
             return None
-        self._peeked[path] = (stamp, data)
-        return data
 
     def load(self, path: str) -> SourceFile | None:
         if path in self.overlays:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -122,14 +123,20 @@ def may_enter(text: bytes) -> bool:
 
 
 def may_be_orphan(text: bytes) -> bool:
+    """Whether the bytes may set a clan no entry reaches: `inventory` or `exportInterfaces`
+    anywhere, `clan = ...`, or `clan.<key>` with one of clan's own keys. `clan.core.vars...`
+    (a machine's NixOS module) is none: such files stay unparsed."""
     if b"inventory" in text or b"exportInterfaces" in text:
         return True
     at = text.find(b"clan")
     while at != -1:  # `clan.` or `clan =` as a key (a find loop: a regex here is slow)
         before = text[at - 1 : at]
-        after = text[at + 4 : at + 24].lstrip()
-        if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")) and after[:1] in (b".", b"="):
-            return True
+        after = text[at + 4 : at + 40].lstrip()
+        if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")):
+            if after[:1] == b"=":
+                return True
+            if after[:1] == b"." and _CLAN_KEY.match(after[1:].lstrip()):
+                return True
         at = text.find(b"clan", at + 4)
     return False
 
@@ -309,6 +316,7 @@ class ClanFinder:
 
 
 _CLAN_KEYS = ("inventory", "modules", "exportInterfaces", "machines", "meta", "imports")
+_CLAN_KEY = re.compile(rb'"?(?:' + b"|".join(k.encode() for k in _CLAN_KEYS) + rb')(?![\w\'-])')
 
 
 def _has_clan_keys(attrs: AttrSet) -> bool:
