@@ -321,11 +321,13 @@ class Analysis:
             self._index_dirty = True
             self._edited.add(path)
             return True
-        name = index.owners().get(os.path.abspath(path))
-        if name is not None:  # a part of a registered service: that module is read again
+        if source is None:  # the disk's text replaces the buffer's: it may hold a clan the buffer did not
+            self._index_dirty = True
+            self._edited.add(path)
+        names = index.modules_with_part(os.path.abspath(path))
+        for name in names:  # a part of a registered service: that module is read again
             index.module_changed(name)
-            return True
-        return False
+        return bool(names)
 
     @property
     def index(self):

@@ -245,3 +245,27 @@ def test_a_service_split_in_files(clan: Path) -> None:
     for relative, old, new in steps:
         editor.replace(relative, old, new)
         editor.check()
+
+
+def test_closing_a_buffer_whose_file_holds_a_clan(clan: Path) -> None:
+    (clan / "other.nix").write_text('{ clan.inventory.instances.lonely = { module.name = "nope"; }; }\n')
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open("other.nix")
+    editor.check()
+    editor.replace("other.nix", "clan.inventory.instances", "nothing.here")  # no clan in the buffer
+    editor.check()
+    editor.close("other.nix")  # the disk's clan again
+    editor.check()
+
+
+def test_one_file_registered_twice(clan: Path) -> None:
+    text = (clan / CLAN).read_text().replace("modules.vpn = ../services/vpn.nix;", "modules.vpn = ../services/vpn.nix;\n    modules.vpn2 = ../services/vpn.nix;")
+    text = text.replace('"vpn-2" = {\n        module.name = "vpn";', '"vpn-2" = {\n        module.name = "vpn2";')
+    (clan / CLAN).write_text(text)
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    editor.replace(VPN, "options.mtu", "options.mtux")  # both registrations' instances
+    editor.check()

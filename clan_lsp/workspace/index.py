@@ -344,6 +344,12 @@ class WorkspaceIndex:
         for run in derived.get("inventory", {}).values():
             run.stale.add(name)
 
+    def modules_with_part(self, path: str) -> list[str]:
+        """The registered modules that have the file at absolute `path` among their parts."""
+        if path not in self.owners():  # reads every module's parts once
+            return []
+        return [name for name, parts in self._derived["module-parts"].items() if path in parts]
+
     def owners(self) -> dict[str, str]:
         """Absolute path of every part of a registered module -> the module's name."""
         if "owners" not in self._derived:
