@@ -532,7 +532,7 @@ class Reader:
         """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec)."""
         top: dict[str, Thunk] = {}
         children = bindings.named_children
-        if any(c.type == "ERROR" for c in children):
+        if bindings.has_error and any(c.type == "ERROR" for c in children):
             # Complete bindings tree-sitter kept inside an ERROR among them still count. (The
             # set is not made dynamic: what the broken part hides is analysis.py's to judge,
             # from the syntax errors.)
@@ -543,18 +543,19 @@ class Reader:
                 value = binding.child_by_field_name("expression")
                 if path is None:
                     continue
-                attrs = [self._attr_name(a, env) for a in path.named_children if a.type != "comment"]
+                attrs = self._attr_names(path, env)
                 if not attrs:
                     continue
-                thunk = self.thunk(value, env if target_env is None else target_env)
-                (name, key_node), *rest = attrs
+                thunk = Thunk(value, env if target_env is None else target_env, self)
+                name, key_node = attrs[0]
                 if name is None:
                     if result is not None:
                         result.dynamic = True
                     continue
+                rest = tuple(attrs[1:]) if len(attrs) > 1 else ()
                 if not rest:
                     thunk.binder = key_node
-                definition = Definition(name, key_node, tuple(rest), thunk)
+                definition = Definition(name, key_node, rest, thunk)
                 if result is not None:
                     result.definitions.append(definition)
                 if target_env is not None:
@@ -598,6 +599,18 @@ class Reader:
         if target_env is not None:
             target_env.bindings.update(top)
         return top
+
+    def _attr_names(self, path: Node, env: Env) -> list[tuple[str | None, Node | None]]:
+        """The names of an attrpath (`a."b".${c}`), comments left out."""
+        names = []
+        text = self.text
+        for attr in path.named_children:
+            kind = attr.type
+            if kind == "identifier":  # the common case, without a call
+                names.append((text[attr.start_byte : attr.end_byte].decode("utf-8", "replace"), attr))
+            elif kind != "comment":
+                names.append(self._attr_name(attr, env))
+        return names
 
     def _attr_name(self, attr: Node, env: Env) -> tuple[str | None, Node | None]:
         if attr.type == "identifier":
