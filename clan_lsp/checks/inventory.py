@@ -171,8 +171,10 @@ def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
     machines = instance.machines
     if machines is None:
         return None
-    verdict = tuple(name in machines.known for name in named)
-    return verdict if all(verdict) else (verdict, machines.fingerprint)
+    known = machines.known
+    if all(name in known for name in named):
+        return True
+    return tuple(name in known for name in named), machines.fingerprint
 
 
 def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple[list[Finding], str | None]:

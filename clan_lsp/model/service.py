@@ -147,7 +147,7 @@ def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[s
     # `clan.modules` is spelled in the text (keys are static names): without both words the
     # walk through the file's sets finds nothing
     if whole is not None and b"clan" in source.text and b"modules" in source.text:
-        for name, value, key_node in _clan_module_entries(whole.body):
+        for name, value, key_node in _clan_module_entries(whole.body, source.text):
             if isinstance(value, PathValue):
                 registered.append((value.text, value.node, name))
                 continue
@@ -184,7 +184,7 @@ def walk_sets(body: AttrSet, limit: int = 600, depth: int = 6) -> Iterator[tuple
                 stack.append((trail + (name,), child))
 
 
-def _clan_module_entries(body: AttrSet) -> Iterator[tuple[str, Value, Node | None]]:
+def _clan_module_entries(body: AttrSet, body_text: bytes) -> Iterator[tuple[str, Value, Node | None]]:
     """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file."""
     for trail, attrs in walk_sets(body):
         if trail[-1:] != ("clan",):
@@ -196,7 +196,11 @@ def _clan_module_entries(body: AttrSet) -> Iterator[tuple[str, Value, Node | Non
                 grouped.setdefault(definition.name, []).append(definition)
             for entry, definitions in grouped.items():
                 keys = [d.key_node for d in definitions if d.key_node is not None]
-                value = definitions[0].thunk.force() if len(definitions) == 1 and not definitions[0].rest else modules.get(entry)
+                node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+                if node is not None and node.type == "path_expression" and b"${" not in (text := body_text[node.start_byte : node.end_byte]):
+                    value = PathValue(node, text.decode("utf-8", "replace"))  # as the reader reads it, without the read
+                else:
+                    value = definitions[0].thunk.force() if node is not None else modules.get(entry)
                 if value is not None:
                     yield entry, unwrap_import(value), keys[0] if keys else None
 
