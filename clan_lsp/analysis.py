@@ -140,7 +140,7 @@ def syntax_findings(tree: SyntaxTree, path: str | None) -> list[Finding]:
 
 
 def services_in(source: SourceFile, files: Files) -> list[ServiceModule]:
-    modules, _registered = find_services(source)
+    modules, _registered = find_services(source, registered_too=False)
     for module in modules:
         attach_imports(module, files.load)
     return modules

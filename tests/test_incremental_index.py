@@ -12,6 +12,7 @@ import pytest
 
 from clan_lsp.analysis import Analysis
 from clan_lsp.model import load_source
+from clan_lsp.workspace import WorkspaceIndex
 
 CLEAN = Path(__file__).parent / "workspaces/clean"
 CLAN = "flake-parts/default.nix"
@@ -100,7 +101,12 @@ class Editor:
         fresh = Analysis(roots=[str(self.root)])
         for path, text in self.buffers.items():
             fresh.update(path, load_source(text, path))
-        assert answers(self.live, self.root) == answers(fresh, self.root)
+        WorkspaceIndex.SETS_BY_TEXT = False  # the fresh one reads every set, as it is
+        try:
+            expected = answers(fresh, self.root)
+        finally:
+            WorkspaceIndex.SETS_BY_TEXT = True
+        assert answers(self.live, self.root) == expected
 
 
 def test_edits_to_the_clan_file_equal_a_fresh_analysis(clan: Path) -> None:
@@ -268,4 +274,62 @@ def test_one_file_registered_twice(clan: Path) -> None:
     editor.open(VPN)
     editor.check()
     editor.replace(VPN, "options.mtu", "options.mtux")  # both registrations' instances
+    editor.check()
+
+
+# A clan file as a generator writes a big one: `modules` and `inventory.instances` each one
+# literal set; the index reads such a set once per text and its entries when asked.
+LITERAL_CLAN = """{ lib, ... }:
+{
+  flake.clan = {
+    meta.name = "acme";
+    modules = {
+      vpn = ../services/vpn.nix;
+      "hello" = ../services/hello;
+    };
+    inventory = {
+      machines = {
+        alpha = { tags = [ "edge" ]; };
+        beta = { };
+      };
+      instances = {
+""" + EXTRA + """      greeting = {
+          module.name = "hello";
+          module.input = "self";
+          roles.greeter.tags.edge = { };
+          roles.greeter.settings.text = "hi";
+        };
+      };
+    };
+  };
+}
+"""
+
+
+def test_edits_to_a_clan_written_as_literal_sets(clan: Path) -> None:
+    (clan / CLAN).write_text(LITERAL_CLAN)
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    steps = [
+        (CLAN, "mtu = 1402;", 'mtu = "wide";'),  # inside one instance
+        (CLAN, "beta = { };", "betax = { };"),  # machines: the instances' text is the same
+        (CLAN, '"vpn-3" = {', '"vpn-3x" = {'),
+        (CLAN, '"hello" = ../services/hello;', '"hellox" = ../services/hello;'),  # in the modules set
+        (CLAN, '"hellox" = ../services/hello;', '"hello" = ../services/hello;'),  # the text seen before
+        (CLAN, "    meta.name", "    # moves everything below\n    meta.name"),
+        (VPN, "options.keepalive", "options.keepalivex"),
+        (CLAN, "mtu = 1400;", "mtu = 1401;"),
+        (VPN, "options.keepalivex", "options.keepalive"),
+        # an inline module in the set, then an instance defined in two places: read as before
+        (CLAN, "vpn = ../services/vpn.nix;", 'vpn = ../services/vpn.nix;\n      inline = { _class = "clan.service"; manifest.name = "i"; roles.r = { }; };'),
+        (CLAN, "      greeting = {", '      greeting.roles.greeter.machines.alpha = { };\n      greeting = {'),
+        (CLAN, "      greeting.roles.greeter.machines.alpha = { };\n", ""),
+        (CLAN, '      inline = { _class = "clan.service"; manifest.name = "i"; roles.r = { }; };', ""),
+    ]
+    for relative, old, new in steps:
+        editor.replace(relative, old, new)
+        editor.check()
+    editor.close(CLAN)
     editor.check()

@@ -15,7 +15,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..model import AttrSet, Call, Definition, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
 from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import
@@ -53,13 +53,28 @@ class InterfaceDecl:
         return schema.ExportInterface(self.name, f"Declared in {self.source.path}.", options, since="", open_fields=self.open)
 
 
-@dataclass
 class ModuleRegistration:
-    name: str
-    source: SourceFile
-    key_node: Node | None
-    path: str | None = None  # the file it registers
-    inline: ServiceModule | None = None
+    """`clan.modules.<name>`: the file it registers, or the module written inline."""
+
+    def __init__(
+        self, name: str, source: SourceFile, key_node: Node | None, path: str | None = None,
+        inline: ServiceModule | None = None, key_of: "Callable[[], Node | None] | None" = None,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self._key_node = key_node
+        self._key_of = key_of  # finds the key when first asked (registrations read from a known text)
+        self.path = path  # the file it registers
+        self.inline = inline
+
+    @property
+    def key_node(self) -> Node | None:
+        if self._key_of is not None:
+            self._key_node, self._key_of = self._key_of(), None
+        return self._key_node
+
+    def __repr__(self) -> str:
+        return f"ModuleRegistration({self.name!r}, {self.path!r})"
 
 
 class InstanceDecl:
@@ -70,13 +85,31 @@ class InstanceDecl:
     def __init__(
         self, name: str, source: SourceFile, key_node: Node | None, value: AttrSet | None = None,
         machines: "KnownMachines | None" = None, definitions: list[Definition] | None = None,
+        written: "tuple[int, int, Callable[[], list[Definition]]] | None" = None,
     ) -> None:
         self.name = name
         self.source = source
-        self.key_node = key_node
+        self._key_node = key_node
         self.machines = machines  # the machines the same clan registers, when known
-        self.definitions = definitions
+        self._definitions = definitions
+        # (start, end, read): an instance `name = { ... };` whose set's text was read before:
+        # where it is, and how to read its definitions when asked
+        self._written = written
         self._value = value
+
+    @property
+    def definitions(self) -> list[Definition] | None:
+        if self._written is not None:
+            self._definitions = self._written[2]()
+            self._key_node = self._definitions[0].key_node if self._definitions else None
+            self._written = None
+        return self._definitions
+
+    @property
+    def key_node(self) -> Node | None:
+        if self._written is not None:
+            self.definitions
+        return self._key_node
 
     @property
     def value(self) -> AttrSet:
@@ -87,6 +120,8 @@ class InstanceDecl:
 
     def span(self) -> tuple[int, int] | None:
         """Where the instance is written, when in one binding (`name = { ... };`)."""
+        if self._written is not None:
+            return self._written[0], self._written[1]
         definitions = self.definitions
         if definitions is None or len(definitions) != 1:
             return None
@@ -134,6 +169,8 @@ class InventoryDecl:
 
 
 class WorkspaceIndex:
+    SETS_BY_TEXT = True  # see `_set_facts` (tests turn it off to compare with reading every set)
+
     def __init__(self, roots: list[str], files) -> None:
         self.roots = list(roots)
         self.files = files
@@ -262,6 +299,15 @@ class WorkspaceIndex:
             for name in interfaces.names():
                 keys = interfaces.key_nodes(name)
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
+        written = self._set_facts(source, attrs, "modules", _path_registrations)
+        if written is not None:  # the same text as a build before: no need to read the set
+            def key_of(name: str) -> Callable[[], Node | None]:
+                return lambda: next(iter(_module_set(attrs).key_nodes(name)), None)
+
+            for name, path_text in written:
+                if name not in self.modules:
+                    self.modules[name] = ModuleRegistration(name, source, None, self._resolve(source.path, path_text), key_of=key_of(name))
+            return
         modules = attrs.get("modules")
         if isinstance(modules, AttrSet):
             for name, definitions in _grouped(modules).items():
@@ -289,6 +335,23 @@ class WorkspaceIndex:
         """`resolve_path`, remembered: it asks the disk whether the target is a folder."""
         return self.remembered(("path", base, text), lambda: resolve_path(base, text))
 
+    def _set_facts(self, source: SourceFile, attrs: AttrSet, name: str, read: Callable):
+        """What `read` finds in the set `attrs.<name>`, remembered by the set's text (None: the
+        set is not one literal, or `read` cannot tell from the text alone)."""
+        if not self.SETS_BY_TEXT:
+            return None
+        definitions = attrs._named(name)
+        node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+        if node is None or node.type != "attrset_expression" or node.has_error:
+            return None
+        text = source.text[node.start_byte : node.end_byte]
+        if b"${" in text:
+            return None
+        facts = self.remembered((name, text), lambda: read(attrs.get(name), node.start_byte))
+        if facts is None:
+            return None
+        return (node.start_byte, facts) if name == "instances" else facts
+
     def remembered(self, key, compute):
         """A fact this index's build learnt, or the last build's (see `_memo`)."""
         memo = self._memo
@@ -298,6 +361,16 @@ class WorkspaceIndex:
 
     def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None, machines: "KnownMachines | None") -> None:
         self.inventories.append(InventoryDecl(source, inventory, key))
+        found = self._set_facts(source, inventory, "instances", _plain_instances)
+        if found is not None:  # the same text as a build before: where each instance is, no reading
+            base, written = found
+
+            def read(name: str) -> Callable[[], list[Definition]]:
+                return lambda: inventory.get("instances")._named(name)
+
+            for name, start, end in written:
+                self.instances.append(InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name))))
+            return
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
             return
@@ -416,7 +489,7 @@ class ModuleCache:
     def _read(self, source: SourceFile) -> ServiceModule | None:
         from ..model import find_services
 
-        found, _ = find_services(source)
+        found, _ = find_services(source, registered_too=False)
         if not found:
             whole = _module_from(source.value, source, "module")
             found = [whole] if whole is not None else []
@@ -435,6 +508,39 @@ def _grouped(attrs: AttrSet) -> dict[str, list[Definition]]:
     for definition in attrs.definitions:
         grouped.setdefault(definition.name, []).append(definition)
     return grouped
+
+
+def _module_set(attrs: AttrSet) -> AttrSet:
+    modules = attrs.get("modules")
+    return modules if isinstance(modules, AttrSet) else AttrSet(None)
+
+
+def _path_registrations(modules: Value | None, _start: int) -> list[tuple[str, str]] | None:
+    """(name, path text) of a `modules` set that registers only plain paths (None otherwise)."""
+    if not isinstance(modules, AttrSet) or modules.dynamic:
+        return None
+    found = []
+    for name, definitions in _grouped(modules).items():
+        node = definitions[0].thunk.node
+        if len(definitions) != 1 or definitions[0].rest or definitions[0].key_node is None or node is None or node.type != "path_expression":
+            return None
+        found.append((name, definitions[0].thunk.reader.node_text(node)))
+    return found
+
+
+def _plain_instances(instances: Value | None, start: int) -> list[tuple[str, int, int]] | None:
+    """(name, start, end) relative to the set of an `instances` set whose every instance is one
+    binding `name = { ... };` (None otherwise)."""
+    if not isinstance(instances, AttrSet) or instances.dynamic:
+        return None
+    found = []
+    for name, definitions in _grouped(instances).items():
+        first = definitions[0]
+        node, key = first.thunk.node, first.key_node
+        if len(definitions) != 1 or first.rest or key is None or node is None or node.type not in _SET_NODES:
+            return None
+        found.append((name, key.start_byte - start, node.end_byte - start))
+    return found
 
 
 def _path_text(source: SourceFile, definitions: list[Definition]) -> str | None:
