@@ -319,6 +319,9 @@ def test_edits_to_a_clan_written_as_literal_sets(clan: Path) -> None:
         (CLAN, '"hello" = ../services/hello;', '"hellox" = ../services/hello;'),  # in the modules set
         (CLAN, '"hellox" = ../services/hello;', '"hello" = ../services/hello;'),  # the text seen before
         (CLAN, "    meta.name", "    # moves everything below\n    meta.name"),
+        (CLAN, '"vpn-0" = {', '# a comment among the instances\n      "vpn-0" = {'),
+        (CLAN, '"vpn-1" = {', '"vpn\\"1" = {'),  # a name with an escape: the model reads it
+        (CLAN, '"vpn\\"1" = {', 'vpn1 = {'),
         (VPN, "options.keepalive", "options.keepalivex"),
         (CLAN, "mtu = 1400;", "mtu = 1401;"),
         (VPN, "options.keepalivex", "options.keepalive"),

@@ -347,7 +347,7 @@ class WorkspaceIndex:
         text = source.text[node.start_byte : node.end_byte]
         if b"${" in text:
             return None
-        facts = self.remembered((name, text), lambda: read(attrs.get(name), node.start_byte))
+        facts = self.remembered((name, text), lambda: read(source.text, node))
         if facts is None:
             return None
         return (node.start_byte, facts) if name == "instances" else facts
@@ -515,31 +515,63 @@ def _module_set(attrs: AttrSet) -> AttrSet:
     return modules if isinstance(modules, AttrSet) else AttrSet(None)
 
 
-def _path_registrations(modules: Value | None, _start: int) -> list[tuple[str, str]] | None:
+def _plain_bindings(text: bytes, node: Node) -> Iterator[tuple[str, Node, Node]] | None:
+    """(name, key, value) of each binding of a literal set whose every binding is `name = value;`
+    with a plain name (an identifier or a string without escapes or interpolation), read from
+    the syntax alone; None when some binding is written otherwise (the model reads those)."""
+    sets = [c for c in node.named_children if c.type == "binding_set"]
+    found: list[tuple[str, Node, Node]] = []
+    seen: set[str] = set()
+    for binding in sets[0].named_children if sets else ():
+        kind = binding.type
+        if kind == "comment":
+            continue
+        if kind != "binding":
+            return None
+        path, value = binding.child_by_field_name("attrpath"), binding.child_by_field_name("expression")
+        attrs = [a for a in path.named_children if a.type != "comment"] if path is not None else []
+        if len(attrs) != 1 or value is None:
+            return None
+        key = attrs[0]
+        raw = text[key.start_byte : key.end_byte]
+        if key.type == "identifier":
+            name = raw.decode("utf-8", "replace")
+        elif key.type == "string_expression" and len(raw) >= 2 and raw[:1] == raw[-1:] == b'"' and b"\\" not in raw and b"$" not in raw:
+            name = raw[1:-1].decode("utf-8", "replace")
+        else:
+            return None
+        if name in seen:
+            return None  # defined twice: the model merges
+        seen.add(name)
+        found.append((name, key, value))
+    return iter(found)
+
+
+def _path_registrations(text: bytes, node: Node) -> list[tuple[str, str]] | None:
     """(name, path text) of a `modules` set that registers only plain paths (None otherwise)."""
-    if not isinstance(modules, AttrSet) or modules.dynamic:
+    bindings = _plain_bindings(text, node)
+    if bindings is None:
         return None
     found = []
-    for name, definitions in _grouped(modules).items():
-        node = definitions[0].thunk.node
-        if len(definitions) != 1 or definitions[0].rest or definitions[0].key_node is None or node is None or node.type != "path_expression":
+    for name, _key, value in bindings:
+        if value.type != "path_expression":
             return None
-        found.append((name, definitions[0].thunk.reader.node_text(node)))
+        found.append((name, text[value.start_byte : value.end_byte].decode("utf-8", "replace")))
     return found
 
 
-def _plain_instances(instances: Value | None, start: int) -> list[tuple[str, int, int]] | None:
+def _plain_instances(text: bytes, node: Node) -> list[tuple[str, int, int]] | None:
     """(name, start, end) relative to the set of an `instances` set whose every instance is one
     binding `name = { ... };` (None otherwise)."""
-    if not isinstance(instances, AttrSet) or instances.dynamic:
+    bindings = _plain_bindings(text, node)
+    if bindings is None:
         return None
+    start = node.start_byte
     found = []
-    for name, definitions in _grouped(instances).items():
-        first = definitions[0]
-        node, key = first.thunk.node, first.key_node
-        if len(definitions) != 1 or first.rest or key is None or node is None or node.type not in _SET_NODES:
+    for name, key, value in bindings:
+        if value.type not in _SET_NODES:
             return None
-        found.append((name, key.start_byte - start, node.end_byte - start))
+        found.append((name, key.start_byte - start, value.end_byte - start))
     return found
 
 
