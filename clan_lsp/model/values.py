@@ -526,13 +526,21 @@ class Reader:
             scope.bindings.update(thunks)
         return result
 
+    def binding(self, binding: Node, env: Env) -> list[Definition]:
+        """The definitions one `binding` of a plain (not `rec`) set read in `env` makes: one
+        entry of a set of thousands, without reading the others."""
+        result = AttrSet(None)
+        self._bind(binding, None, env, result, only=[binding])
+        return result.definitions
+
     def _bind(
-        self, bindings: Node, target_env: Env | None, env: Env, result: AttrSet | None = None
+        self, bindings: Node, target_env: Env | None, env: Env, result: AttrSet | None = None, only: list[Node] | None = None
     ) -> dict[str, Thunk]:
-        """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec)."""
+        """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec); `only`:
+        these bindings of it."""
         top: dict[str, Thunk] = {}
-        children = bindings.named_children
-        if bindings.has_error and any(c.type == "ERROR" for c in children):
+        children = only if only is not None else bindings.named_children
+        if only is None and bindings.has_error and any(c.type == "ERROR" for c in children):
             # Complete bindings tree-sitter kept inside an ERROR among them still count. (The
             # set is not made dynamic: what the broken part hides is analysis.py's to judge,
             # from the syntax errors.)

@@ -365,11 +365,13 @@ class WorkspaceIndex:
         if found is not None:  # the same text as a build before: where each instance is, no reading
             base, written = found
 
-            def read(name: str) -> Callable[[], list[Definition]]:
-                return lambda: inventory.get("instances")._named(name)
+            holder = inventory._named("instances")[0].thunk  # the set, and the scope it is read in
+
+            def read(name: str, start: int) -> Callable[[], list[Definition]]:
+                return lambda: _one_binding(holder, start) or inventory.get("instances")._named(name)
 
             for name, start, end in written:
-                self.instances.append(InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name))))
+                self.instances.append(InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name, base + start))))
             return
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
@@ -515,6 +517,16 @@ def _module_set(attrs: AttrSet) -> AttrSet:
     return modules if isinstance(modules, AttrSet) else AttrSet(None)
 
 
+def _one_binding(holder, key_start: int) -> list[Definition] | None:
+    """The definitions of the binding whose key starts at `key_start` in the set `holder` reads."""
+    node = holder.node.descendant_for_byte_range(key_start, key_start) if holder.node is not None and holder.env is not None else None
+    while node is not None and node.type != "binding":
+        node = node.parent
+    if node is None or node.parent is None or node.parent.type != "binding_set":
+        return None
+    return holder.reader.binding(node, holder.env) or None
+
+
 def _plain_bindings(text: bytes, node: Node) -> Iterator[tuple[str, Node, Node]] | None:
     """(name, key, value) of each binding of a literal set whose every binding is `name = value;`
     with a plain name (an identifier or a string without escapes or interpolation), read from
@@ -600,7 +612,14 @@ def _names_of(source: SourceFile, attrs: AttrSet, name: str, index: "WorkspaceIn
     if node is None or node.type != "attrset_expression" or node.has_error:
         return read()
     text = source.text[node.start_byte : node.end_byte]
-    return read() if b"${" in text else index.remembered(("names", text), read)
+    if b"${" in text:
+        return read()
+
+    def scan() -> list[str] | bool:  # `name = ...;` bindings read from the syntax; the rest by the model
+        plain = _plain_bindings(source.text, node) if index.SETS_BY_TEXT else None
+        return [found for found, _key, _value in plain] if plain is not None else read()
+
+    return index.remembered(("names", text), scan)
 
 
 def nix_files(roots: list[str]) -> Iterator[str]:
