@@ -541,14 +541,14 @@ def _plain_bindings(text: bytes, node: Node) -> Iterator[tuple[str, Node, Node]]
         if kind != "binding":
             return None
         path, value = binding.child_by_field_name("attrpath"), binding.child_by_field_name("expression")
-        attrs = [a for a in path.named_children if a.type != "comment"] if path is not None else []
-        if len(attrs) != 1 or value is None:
-            return None
-        key = attrs[0]
-        raw = text[key.start_byte : key.end_byte]
-        if key.type == "identifier":
-            name = raw.decode("utf-8", "replace")
-        elif key.type == "string_expression" and len(raw) >= 2 and raw[:1] == raw[-1:] == b'"' and b"\\" not in raw and b"$" not in raw:
+        if path is None or value is None or path.named_child_count != 1:
+            return None  # `a.b = ...`, or a comment inside the path: the model reads it
+        key = path.named_child(0)
+        start, end = key.start_byte, key.end_byte
+        key_kind = key.type
+        if key_kind == "identifier":
+            name = text[start:end].decode("utf-8", "replace")
+        elif key_kind == "string_expression" and end - start >= 2 and text[start] == text[end - 1] == 34 and b"\\" not in (raw := text[start:end]) and b"$" not in raw:
             name = raw[1:-1].decode("utf-8", "replace")
         else:
             return None
