@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import heapq
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -139,9 +140,29 @@ def attribute_missing(name: str) -> str:
     return f"attribute '{name}' missing"
 
 
+def close_matches(word: str, pool: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """`difflib.get_close_matches`, same answer, for pools of thousands (a clan's machines):
+    once n matches are found, a candidate whose upper bounds are below the n-th best score
+    is not scored."""
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    best: list[tuple[float, str]] = []  # the n best (score, candidate) so far, smallest first
+    for candidate in pool:
+        matcher.set_seq1(candidate)
+        floor = cutoff if len(best) < n else max(cutoff, best[0][0])
+        if matcher.real_quick_ratio() >= floor and matcher.quick_ratio() >= floor:
+            score = matcher.ratio()
+            if score >= cutoff:
+                if len(best) < n:
+                    heapq.heappush(best, (score, candidate))
+                elif (score, candidate) > best[0]:
+                    heapq.heapreplace(best, (score, candidate))
+    return [candidate for _, candidate in sorted(best, reverse=True)]
+
+
 def suggest(name: str, candidates: Iterable[str]) -> list[str]:
     pool = list(dict.fromkeys(candidates))
-    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+    close = close_matches(name, pool, n=3, cutoff=0.6)
     lowered = [c for c in pool if c.lower() == name.lower() and c not in close]
     return lowered + close
 

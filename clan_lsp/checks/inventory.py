@@ -21,7 +21,8 @@ from .base import ERROR, WARNING, Finding, did_you_mean, option_does_not_exist, 
 from .literals import mismatches
 
 from ..semantics.instances import (  # noqa: F401 - re-exported for rules written against this module
-    INSTANCE_KEYS, ROLE_KEYS, Resolved, input_service, provided_modules, resolve_instance, resolved_instances,
+    INSTANCE_KEYS, ROLE_KEYS, Resolved, input_service, module_ref, provided_modules, resolve_instance, resolve_module,
+    resolved_instances,
     role_settings, settings_sites, workspace_root,
 )
 
@@ -73,23 +74,48 @@ def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str
     return register
 
 
+@dataclass
+class _InventoryRun:
+    """The inventory findings of one index and generation, per instance, so that an edit to a
+    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`)."""
+
+    whole_clan: list[Finding]  # the rules that are not per instance
+    rows: list[tuple[InstanceDecl, list[Finding], str | None]]  # findings, and the module name used (None: unknown)
+    stale: set[str] = field(default_factory=set)  # modules edited since
+    findings: list[Finding] | None = None
+
+    def all(self) -> list[Finding]:
+        if self.findings is None:
+            self.findings = self.whole_clan + [f for _, found, _ in self.rows for f in found]
+        return self.findings
+
+
 def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
-    """Every inventory finding of the workspace (computed once per index and generation)."""
-    cache = index._derived
-    if generation not in cache:
+    """Every inventory finding of the workspace (computed once per index and generation; after
+    an edit to a module, again for the instances that use it)."""
+    runs = index._derived.setdefault("inventory", {})
+    run = runs.get(generation)
+    per_instance = [r for r in INVENTORY_RULES if r.per_instance]
+    if run is None:
         context = InventoryContext(index, generation)
         _run(context, [r for r in INVENTORY_RULES if not r.per_instance])
-        per_instance = [r for r in INVENTORY_RULES if r.per_instance]
         clan = _clan_fingerprint(index, generation)
         used: dict = {}
-        for instance in index.instances:
-            context.findings.extend(_instance_findings(index, generation, instance, per_instance, clan, used))
+        rows = [(instance, *_instance_findings(index, generation, instance, per_instance, clan, used)) for instance in index.instances]
         store = getattr(index, "instance_findings", None)
         if store is not None:  # keep what this clan still has, so the store does not grow
             store.clear()
             store.update(used)
-        cache[generation] = context.findings
-    findings = cache[generation]
+        run = runs[generation] = _InventoryRun(context.findings, rows)
+    elif run.stale:
+        clan = _clan_fingerprint(index, generation)
+        stale, run.stale = run.stale, set()
+        run.rows = [
+            (instance, *_instance_findings(index, generation, instance, per_instance, clan, {})) if name is None or name in stale else (instance, found, name)
+            for instance, found, name in run.rows
+        ]
+        run.findings = None
+    findings = run.all()
     if path is not None:
         return [f for f in findings if f.path == path]
     return findings
@@ -114,41 +140,102 @@ class _OneInstance:
 
 
 def _clan_fingerprint(index: WorkspaceIndex, generation: Generation) -> int:
-    """What an instance's findings depend on besides the instance and its module."""
-    # hashed once here: the tuples are as long as the clan is big, and every key holds this
-    return hash((generation.date, index.complete, tuple(index.modules), tuple(index.flake_inputs or ())))
+    """What every instance's findings depend on besides the instance, its module and the
+    machines it names."""
+    return hash((generation.date, index.complete, tuple(index.flake_inputs or ())))
 
 
-def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> list[Finding]:
-    """The per-instance rules' findings for one instance, reused while nothing they read
-    changed: typing elsewhere in a clan file of a thousand instances re-checks one."""
+def _module_names(index: WorkspaceIndex) -> int:
+    """The names in `clan.modules`: an instance whose module is not found is told which are close."""
+    if "module-names" not in index._derived:
+        index._derived["module-names"] = hash(tuple(index.modules))
+    return index._derived["module-names"]
+
+
+def _named_machines(instance: InstanceDecl) -> tuple[str, ...]:
+    """The machines an instance's roles name (what unknown-machine looks up)."""
+    roles = instance.value.get("roles")
+    if not isinstance(roles, AttrSet):
+        return ()
+    named: list[str] = []
+    for role in roles.names():
+        machines = roles.path(role, "machines")
+        if isinstance(machines, AttrSet):
+            named.extend(machines.names())
+    return tuple(named)
+
+
+def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
+    """What the machines the instance names look like in the clan: known or not, and when
+    one is not, every name (the suggestion is picked among them)."""
+    machines = instance.machines
+    if machines is None:
+        return None
+    known = machines.known
+    if all(name in known for name in named):
+        return True
+    return tuple(name in known for name in named), machines.fingerprint
+
+
+def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple[list[Finding], str | None]:
+    """The per-instance rules' findings for one instance, and the name of the module it uses
+    (None: not known), reused while nothing they read changed: typing elsewhere in a clan
+    file of a thousand instances re-checks one. An instance whose text is the same is not
+    even read: the module it names and the machines it names are kept with its findings,
+    and looked up again."""
     store = getattr(index, "instance_findings", None)
-    node = instance.value.node
-    if store is None or node is None or instance.source.path is None:
+    span = instance.span()
+    if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
-        return context.findings
-    resolved = resolve_instance(index, instance)
-    # INPUTS: an input's service stands in for the module (one object per source and name)
-    module = (resolved.module or resolved.service) if resolved is not None else None
-    text = instance.source.text[node.start_byte : node.end_byte]
-    machines = instance.machines.fingerprint if instance.machines is not None else None
-    key = (instance.source.path, instance.name, text, machines, clan)
+        return context.findings, None
+    start, end = span
+    key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
-    if cached is not None and cached[0] is module:
-        used[key] = cached
-        return [_shifted(f, node.start_byte) for f in cached[1]]
+    if cached is not None:
+        ref, target, named, seen, modules, findings = cached
+        if (
+            _target(index, ref) is target
+            and _machines_seen(instance, named) == seen
+            and (target is not None or modules == _module_names(index))
+        ):
+            used[key] = cached
+            return [_shifted(f, start) for f in findings], _module_name(ref)
+    ref = module_ref(instance)
+    ref = (ref[0], ref[2]) if ref is not None else None
+    target = _target(index, ref)
+    named = _named_machines(instance)
     context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
     _run(context, rules)
     inside = all(
         f.path == instance.source.path
-        and node.start_byte <= f.start <= f.end <= node.end_byte
-        and all(node.start_byte <= e.start <= e.end <= node.end_byte for fix in f.fixes for e in fix.edits)
+        and start <= f.start <= f.end <= end
+        and all(start <= e.start <= e.end <= end for fix in f.fixes for e in fix.edits)
         for f in context.findings
     )
     if inside:  # kept relative to the instance, so an edit before it only moves them
-        used[key] = store[key] = (module, [_shifted(f, -node.start_byte) for f in context.findings])
-    return context.findings
+        modules = _module_names(index) if target is None else None
+        entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
+        used[key] = store[key] = entry
+    else:
+        store.pop(key, None)  # nor keep a module it no longer uses alive
+    return context.findings, _module_name(ref)
+
+
+def _module_name(ref: tuple[str, str | None] | None) -> str | None:
+    """The registered module an instance's findings depend on (by name), for `module_changed`."""
+    if ref is None:
+        return None
+    return ref[0]
+
+
+def _target(index: WorkspaceIndex, ref: tuple[str, str | None] | None):
+    """The module or input service (one object per source and name) an instance's
+    (module name, input) resolves to; what its findings were judged against."""
+    if ref is None:
+        return None
+    resolved = resolve_module(index, *ref)
+    return resolved.module or resolved.service  # INPUTS: an input's service stands in for the module
 
 
 def _shifted(finding: Finding, delta: int) -> Finding:

@@ -132,10 +132,12 @@ def _module_from(value: Value, source: SourceFile, kind: str, name: str | None =
     return ServiceModule(source, body, function, wrappers, kind, name)
 
 
-def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[str, Node | None, str]]]:
+def find_services(source: SourceFile, registered_too: bool = True) -> tuple[list[ServiceModule], list[tuple[str, Node | None, str]]]:
     """Service modules declared in a file, and files registered as modules elsewhere.
 
-    The second list holds (path text, node, registered name) for `clan.modules.x = ./x.nix`.
+    The second list holds (path text, node, registered name) for `clan.modules.x = ./x.nix`;
+    without `registered_too` it may be left empty, and a `modules` set whose text is known to
+    register only paths is not read again (a clan file of a thousand, on every keystroke).
     """
     modules: list[ServiceModule] = []
     registered: list[tuple[str, Node | None, str]] = []
@@ -147,7 +149,7 @@ def find_services(source: SourceFile) -> tuple[list[ServiceModule], list[tuple[s
     # `clan.modules` is spelled in the text (keys are static names): without both words the
     # walk through the file's sets finds nothing
     if whole is not None and b"clan" in source.text and b"modules" in source.text:
-        for name, value, key_node in _clan_module_entries(whole.body):
+        for name, value, key_node in _clan_module_entries(whole.body, source.text, registered_too):
             if isinstance(value, PathValue):
                 registered.append((value.text, value.node, name))
                 continue
@@ -184,18 +186,49 @@ def walk_sets(body: AttrSet, limit: int = 600, depth: int = 6) -> Iterator[tuple
                 stack.append((trail + (name,), child))
 
 
-def _clan_module_entries(body: AttrSet) -> Iterator[tuple[str, Value, Node | None]]:
-    """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file."""
+# The texts of recent `modules` sets that register only plain paths (a few: the last ones typed in).
+_ONLY_PATHS: dict[bytes, None] = {}
+
+
+def _only_paths(attrs: AttrSet, body_text: bytes) -> bytes | None:
+    """The text of `attrs.modules` when it is one literal set that may register only paths."""
+    definitions = attrs._named("modules")
+    node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+    if node is None or node.type != "attrset_expression" or node.has_error:
+        return None
+    text = body_text[node.start_byte : node.end_byte]
+    return None if b"${" in text else text
+
+
+def _clan_module_entries(body: AttrSet, body_text: bytes, registered_too: bool = True) -> Iterator[tuple[str, Value, Node | None]]:
+    """Entries of `clan.modules` / `flake.clan.modules` anywhere near the top of a file
+    (without `registered_too`, entries registering a path may be left out)."""
     for trail, attrs in walk_sets(body):
         if trail[-1:] != ("clan",):
             continue
+        set_text = _only_paths(attrs, body_text) if not registered_too else None
+        if set_text is not None and set_text in _ONLY_PATHS:
+            continue
         modules = attrs.get("modules")
+        only_paths = set_text is not None
         if isinstance(modules, AttrSet):
-            for entry in modules.names():
-                value = modules.get(entry)
-                keys = modules.key_nodes(entry)
+            grouped: dict[str, list] = {}  # one pass over a clan's thousand registrations
+            for definition in modules.definitions:
+                grouped.setdefault(definition.name, []).append(definition)
+            for entry, definitions in grouped.items():
+                keys = [d.key_node for d in definitions if d.key_node is not None]
+                node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+                if node is not None and node.type == "path_expression" and b"${" not in (text := body_text[node.start_byte : node.end_byte]):
+                    value = PathValue(node, text.decode("utf-8", "replace"))  # as the reader reads it, without the read
+                else:
+                    value = definitions[0].thunk.force() if node is not None else modules.get(entry)
+                    only_paths = False
                 if value is not None:
                     yield entry, unwrap_import(value), keys[0] if keys else None
+            if only_paths and not modules.dynamic:
+                _ONLY_PATHS[set_text] = None
+                while len(_ONLY_PATHS) > 4:
+                    del _ONLY_PATHS[next(iter(_ONLY_PATHS))]
 
 
 def unwrap_import(value: Value) -> Value:

@@ -318,6 +318,11 @@ def known(value: Value) -> Thunk:
 
 def _string_content(node: Node, text: bytes) -> str | None:
     """The text of a string literal, or None when it interpolates."""
+    if node.type == "string_expression":
+        raw = text[node.start_byte : node.end_byte]
+        # a plain `"name"` (most keys of a big clan) is its own text: no walk over its children
+        if len(raw) >= 2 and raw[:1] == b'"' and raw[-1:] == b'"' and b"\\" not in raw and b"$" not in raw and not node.has_error:
+            return raw[1:-1].decode("utf-8", "replace")
     parts = []
     for child in node.named_children:
         if child.type == "interpolation":
@@ -405,7 +410,7 @@ class Reader:
         if kind == "float_expression":
             return Float(node)
         if kind == "path_expression":
-            if any(c.type == "interpolation" for c in node.named_children):
+            if b"${" in self.text[node.start_byte : node.end_byte]:  # an interpolation: a path has no escapes
                 return Unknown(node)
             return PathValue(node, self.node_text(node))
         if kind == "list_expression":
@@ -521,13 +526,21 @@ class Reader:
             scope.bindings.update(thunks)
         return result
 
+    def binding(self, binding: Node, env: Env) -> list[Definition]:
+        """The definitions one `binding` of a plain (not `rec`) set read in `env` makes: one
+        entry of a set of thousands, without reading the others."""
+        result = AttrSet(None)
+        self._bind(binding, None, env, result, only=[binding])
+        return result.definitions
+
     def _bind(
-        self, bindings: Node, target_env: Env | None, env: Env, result: AttrSet | None = None
+        self, bindings: Node, target_env: Env | None, env: Env, result: AttrSet | None = None, only: list[Node] | None = None
     ) -> dict[str, Thunk]:
-        """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec)."""
+        """Read a binding_set into `result` (attrset) and/or `target_env` (let, rec); `only`:
+        these bindings of it."""
         top: dict[str, Thunk] = {}
-        children = bindings.named_children
-        if any(c.type == "ERROR" for c in children):
+        children = only if only is not None else bindings.named_children
+        if only is None and bindings.has_error and any(c.type == "ERROR" for c in children):
             # Complete bindings tree-sitter kept inside an ERROR among them still count. (The
             # set is not made dynamic: what the broken part hides is analysis.py's to judge,
             # from the syntax errors.)
@@ -538,18 +551,19 @@ class Reader:
                 value = binding.child_by_field_name("expression")
                 if path is None:
                     continue
-                attrs = [self._attr_name(a, env) for a in path.named_children if a.type != "comment"]
+                attrs = self._attr_names(path, env)
                 if not attrs:
                     continue
-                thunk = self.thunk(value, env if target_env is None else target_env)
-                (name, key_node), *rest = attrs
+                thunk = Thunk(value, env if target_env is None else target_env, self)
+                name, key_node = attrs[0]
                 if name is None:
                     if result is not None:
                         result.dynamic = True
                     continue
+                rest = tuple(attrs[1:]) if len(attrs) > 1 else ()
                 if not rest:
                     thunk.binder = key_node
-                definition = Definition(name, key_node, tuple(rest), thunk)
+                definition = Definition(name, key_node, rest, thunk)
                 if result is not None:
                     result.definitions.append(definition)
                 if target_env is not None:
@@ -593,6 +607,18 @@ class Reader:
         if target_env is not None:
             target_env.bindings.update(top)
         return top
+
+    def _attr_names(self, path: Node, env: Env) -> list[tuple[str | None, Node | None]]:
+        """The names of an attrpath (`a."b".${c}`), comments left out."""
+        names = []
+        text = self.text
+        for attr in path.named_children:
+            kind = attr.type
+            if kind == "identifier":  # the common case, without a call
+                names.append((text[attr.start_byte : attr.end_byte].decode("utf-8", "replace"), attr))
+            elif kind != "comment":
+                names.append(self._attr_name(attr, env))
+        return names
 
     def _attr_name(self, attr: Node, env: Env) -> tuple[str | None, Node | None]:
         if attr.type == "identifier":

@@ -4,6 +4,6 @@ Entities know their file; the clans come from entry points found by call shape a
 files those reach, so "which clan is this file part of" has one answer.
 """
 
-from .clan import Clan, ClanPart, InventoryPart, find_clans
+from .clan import Clan, ClanPart, ClanSearch, InventoryPart, find_clans, find_clans_again
 
-__all__ = ["Clan", "ClanPart", "InventoryPart", "find_clans"]
+__all__ = ["Clan", "ClanPart", "ClanSearch", "InventoryPart", "find_clans", "find_clans_again"]

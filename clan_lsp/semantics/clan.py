@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
@@ -122,14 +123,20 @@ def may_enter(text: bytes) -> bool:
 
 
 def may_be_orphan(text: bytes) -> bool:
+    """Whether the bytes may set a clan no entry reaches: `inventory` or `exportInterfaces`
+    anywhere, `clan = ...`, or `clan.<key>` with one of clan's own keys. `clan.core.vars...`
+    (a machine's NixOS module) is none: such files stay unparsed."""
     if b"inventory" in text or b"exportInterfaces" in text:
         return True
     at = text.find(b"clan")
     while at != -1:  # `clan.` or `clan =` as a key (a find loop: a regex here is slow)
         before = text[at - 1 : at]
-        after = text[at + 4 : at + 24].lstrip()
-        if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")) and after[:1] in (b".", b"="):
-            return True
+        after = text[at + 4 : at + 40].lstrip()
+        if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")):
+            if after[:1] == b"=":
+                return True
+            if after[:1] == b"." and _CLAN_KEY.match(after[1:].lstrip()):
+                return True
         at = text.find(b"clan", at + 4)
     return False
 
@@ -158,18 +165,23 @@ class ClanFinder:
 
     # -- entry points
 
-    def scan(self, source: SourceFile) -> None:
-        """Look for clan entry points in one file (cheap unless the file mentions them)."""
+    def scan(self, source: SourceFile) -> bool:
+        """Look for clan entry points in one file (cheap unless the file mentions them).
+        False when the file has none: a verdict on its text alone."""
         if not may_enter(source.text):
-            return
+            return False
+        entered = False
         for callee, args in _calls(source):
             if _is_clan_call(callee) and args:
+                entered = True
                 value = _reader_value(source, args[-1])
                 clan = self._new_clan(source)
                 self._part(clan, source, value, None, 0)
                 self._set_directory(clan, source, value)
             elif callee[-1:] == ("mkFlake",) and len(args) >= 2:
+                entered = True
                 self._flake_module(source, _reader_value(source, args[-1]), 0, set())
+        return entered
 
     def _new_clan(self, source: SourceFile) -> Clan:
         directory = os.path.dirname(os.path.abspath(source.path)) if source.path else None
@@ -279,27 +291,32 @@ class ClanFinder:
 
     # -- files no entry reached
 
-    def orphan(self, source: SourceFile) -> None:
-        """`clan.*` / `flake.clan.*` near the top of a file no entry reached: an incomplete clan."""
-        if source.path in self.claimed or not may_be_orphan(source.text):
-            return
+    def orphan(self, source: SourceFile) -> bool:
+        """`clan.*` / `flake.clan.*` near the top of a file no entry reached: an incomplete clan.
+        False when the file's text alone says it is none (whatever the entries claim)."""
+        if not may_be_orphan(source.text):
+            return False
+        if source.path in self.claimed:
+            return True
         body, _, _ = peel_functions(source.value)
         if not isinstance(body, AttrSet) or looks_like_service(body):
-            return
+            return False
         # `clan.core.vars...` in a NixOS module is no clan: a clan sets one of clan's own keys
         sets = [attrs for trail, attrs in walk_sets(body) if trail[-1:] == ("clan",) and _has_clan_keys(attrs)]
         if not sets and (body.has("inventory") or body.has("exportInterfaces")):
             sets = [body]  # a clan file whose importer is out of sight
         if not sets:
-            return
+            return False
         clan = self._new_clan(source)
         clan.complete = False
         clan.found_by_entry = False
         for attrs in sets:
             self._part(clan, source, attrs, None, 0)
+        return True
 
 
 _CLAN_KEYS = ("inventory", "modules", "exportInterfaces", "machines", "meta", "imports")
+_CLAN_KEY = re.compile(rb'"?(?:' + b"|".join(k.encode() for k in _CLAN_KEYS) + rb')(?![\w\'-])')
 
 
 def _has_clan_keys(attrs: AttrSet) -> bool:
@@ -321,36 +338,60 @@ def _flake_directory(path: str | None) -> str | None:
     return directory
 
 
-_CANDIDATES: dict[str, tuple[bytes, bool]] = {}  # path -> (the bytes judged, verdict)
+def is_candidate(text: bytes) -> bool:
+    """Whether a file's bytes may hold a clan entry or a clan of its own."""
+    return may_enter(text) or may_be_orphan(text)
 
 
-def _candidate(path: str, text: bytes) -> bool:
-    """Whether a file's bytes may hold a clan, remembered while the bytes object is the same
-    (Files hands out one object per unchanged file)."""
-    known = _CANDIDATES.get(path)
-    if known is not None and known[0] is text:
-        return known[1]
-    verdict = may_enter(text) or may_be_orphan(text)
-    _CANDIDATES[path] = (text, verdict)
-    return verdict
+@dataclass
+class ClanSearch:
+    """What a search for clans learnt besides the clans, for the next search over the same files.
+
+    `candidates`: the files whose bytes may hold a clan (the rest stay unparsed);
+    `inert`: candidates whose text alone says they hold none, by the SourceFile judged
+    (Files hands out one object per unchanged file), so an unchanged one is not read again."""
+
+    candidates: list[str] = field(default_factory=list)
+    inert: dict[str, SourceFile] = field(default_factory=dict)
 
 
-def find_clans(paths: list[str], load: Loader, peek: Callable[[str], "bytes | None"] | None = None) -> list[Clan]:
+def find_clans(
+    paths: list[str], load: Loader, peek: Callable[[str], "bytes | None"] | None = None, search: ClanSearch | None = None
+) -> list[Clan]:
     """Every clan that the files at `paths` configure, entries first, then orphans.
 
     `peek` gives a file's bytes without parsing it, so files that cannot matter stay unparsed.
+    `search` (filled in) keeps the candidates and the inert files for `find_clans_again`.
     """
+    search = search if search is not None else ClanSearch()
+    search.candidates = [p for p in paths if peek is None or ((text := peek(p)) is not None and is_candidate(text))]
+    search.inert.clear()
+    return _find(search, load)
+
+
+def find_clans_again(search: ClanSearch, changed: dict[str, "bytes | None"], load: Loader, order: dict[str, int]) -> list[Clan]:
+    """The clans after edits to the files in `changed` (path -> new bytes, None: unreadable),
+    the other files unchanged since `search` was made: the same answer as `find_clans`
+    over every file, reading only candidates that are not known inert."""
+    candidates = set(search.candidates)
+    for path, text in changed.items():
+        if text is not None and is_candidate(text):
+            candidates.add(path)
+        else:
+            candidates.discard(path)
+    search.candidates = sorted(candidates, key=lambda p: order.get(p, len(order)))
+    return _find(search, load)
+
+
+def _find(search: ClanSearch, load: Loader) -> list[Clan]:
     finder = ClanFinder(load)
-    candidates = []
-    for path in paths:
-        text = peek(path) if peek is not None else None
-        if peek is not None and (text is None or not _candidate(path, text)):
-            continue
+    sources = []
+    for path in search.candidates:
         source = load(path)
-        if source is not None:
-            candidates.append(source)
-    for source in candidates:
-        finder.scan(source)
-    for source in candidates:
-        finder.orphan(source)
+        if source is not None and search.inert.get(path) is not source:
+            sources.append(source)
+    entered = {id(source) for source in sources if finder.scan(source)}
+    for source in sources:
+        if not finder.orphan(source) and id(source) not in entered and source.path is not None:
+            search.inert[source.path] = source
     return finder.clans

@@ -83,7 +83,8 @@ def _text(value: Value | None) -> str | None:
     return value.text if isinstance(value, Str) else None
 
 
-def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved | None:
+def module_ref(instance: InstanceDecl) -> tuple[str, Node | None, str | None] | None:
+    """(module name, the node naming it, input) an instance uses; None when not static."""
     module = instance.value.get("module")
     name, name_node, module_input = instance.name, instance.key_node, None
     if module is not None:
@@ -99,7 +100,29 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
             if _text(input_value) is None:
                 return None
             module_input = input_value.text
-    resolved = Resolved(name, module_input, name_node)
+    return name, name_node, module_input
+
+
+def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved | None:
+    ref = module_ref(instance)
+    if ref is None:
+        return None
+    name, name_node, module_input = ref
+    target = resolve_module(index, name, module_input)
+    return Resolved(name, module_input, name_node, target.module, target.roles, target.label, target.service)
+
+
+def resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) -> Resolved:
+    """What `module.name`/`module.input` resolve to (no node), once per index and name."""
+    cache = index._derived.setdefault("targets", {})
+    key = (name, module_input)
+    if key not in cache:
+        cache[key] = _resolve_module(index, name, module_input)
+    return cache[key]
+
+
+def _resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) -> Resolved:
+    resolved = Resolved(name, module_input, None)
     if module_input == "self":
         found = index.module(name)
         if found is not None:

@@ -15,11 +15,11 @@ import functools
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
-from ..model import AttrSet, Call, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
+from ..model import AttrSet, Call, Definition, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
 from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import
-from ..semantics.clan import Clan, find_clans
+from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
@@ -53,22 +53,99 @@ class InterfaceDecl:
         return schema.ExportInterface(self.name, f"Declared in {self.source.path}.", options, since="", open_fields=self.open)
 
 
-@dataclass
 class ModuleRegistration:
-    name: str
-    source: SourceFile
-    key_node: Node | None
-    path: str | None = None  # the file it registers
-    inline: ServiceModule | None = None
+    """`clan.modules.<name>`: the file it registers, or the module written inline."""
+
+    def __init__(
+        self, name: str, source: SourceFile, key_node: Node | None, path: str | None = None,
+        inline: ServiceModule | None = None, key_of: "Callable[[], Node | None] | None" = None,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self._key_node = key_node
+        self._key_of = key_of  # finds the key when first asked (registrations read from a known text)
+        self.path = path  # the file it registers
+        self.inline = inline
+
+    @property
+    def key_node(self) -> Node | None:
+        if self._key_of is not None:
+            self._key_node, self._key_of = self._key_of(), None
+        return self._key_node
+
+    def __repr__(self) -> str:
+        return f"ModuleRegistration({self.name!r}, {self.path!r})"
 
 
-@dataclass
 class InstanceDecl:
-    name: str
-    source: SourceFile
-    key_node: Node | None
-    value: AttrSet
-    machines: "KnownMachines | None"  # the machines the same clan registers, when known
+    """One `inventory.instances.<name>`: its definitions are kept, its value is read when asked
+    (a clan file of a thousand instances is re-indexed on every keystroke; the checks reuse
+    what they found for an instance whose text is the same)."""
+
+    def __init__(
+        self, name: str, source: SourceFile, key_node: Node | None, value: AttrSet | None = None,
+        machines: "KnownMachines | None" = None, definitions: list[Definition] | None = None,
+        written: "tuple[int, int, Callable[[], list[Definition]]] | None" = None,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self._key_node = key_node
+        self.machines = machines  # the machines the same clan registers, when known
+        self._definitions = definitions
+        # (start, end, read): an instance `name = { ... };` whose set's text was read before:
+        # where it is, and how to read its definitions when asked
+        self._written = written
+        self._value = value
+
+    @property
+    def definitions(self) -> list[Definition] | None:
+        if self._written is not None:
+            self._definitions = self._written[2]()
+            self._key_node = self._definitions[0].key_node if self._definitions else None
+            self._written = None
+        return self._definitions
+
+    @property
+    def key_node(self) -> Node | None:
+        if self._written is not None:
+            self.definitions
+        return self._key_node
+
+    @property
+    def value(self) -> AttrSet:
+        if self._value is None:
+            value = AttrSet(None, list(self.definitions or ())).get(self.name)
+            self._value = value if isinstance(value, AttrSet) else AttrSet(None, dynamic=True)
+        return self._value
+
+    def span(self) -> tuple[int, int] | None:
+        """Where the instance is written, when in one binding (`name = { ... };`)."""
+        if self._written is not None:
+            return self._written[0], self._written[1]
+        definitions = self.definitions
+        if definitions is None or len(definitions) != 1:
+            return None
+        definition = definitions[0]
+        node, key = definition.thunk.node, definition.key_node
+        if node is None or key is None:
+            return None
+        return key.start_byte, node.end_byte
+
+    def __repr__(self) -> str:
+        return f"InstanceDecl({self.name!r}, {self.source.path!r})"
+
+
+_SET_NODES = ("attrset_expression", "rec_attrset_expression")
+
+
+def _instance_is_set(definitions: list[Definition]) -> bool | None:
+    """Whether an instance's definitions make an attribute set, told from the syntax where it
+    can be (None: read the value to know)."""
+    if any(d.rest for d in definitions):
+        return True if all(d.rest for d in definitions) else None
+    if all(d.thunk.node is not None and d.thunk.node.type in _SET_NODES for d in definitions):
+        return True
+    return None
 
 
 @dataclass
@@ -79,6 +156,10 @@ class KnownMachines:
     def fingerprint(self) -> int:
         return hash(tuple(self.names))
 
+    @functools.cached_property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.names)
+
 
 @dataclass
 class InventoryDecl:
@@ -88,6 +169,8 @@ class InventoryDecl:
 
 
 class WorkspaceIndex:
+    SETS_BY_TEXT = True  # see `_set_facts` (tests turn it off to compare with reading every set)
+
     def __init__(self, roots: list[str], files) -> None:
         self.roots = list(roots)
         self.files = files
@@ -102,28 +185,74 @@ class WorkspaceIndex:
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
         self._derived: dict = {}  # computed from this index: inventory findings, resolved instances
+        self.paths: list[str] = []
+        self._order: dict[str, int] = {}  # path -> its place in `paths`
+        self.search = ClanSearch()
+        # Facts an index built from this one may reuse (disk changes build afresh): read from
+        # disk (machines folders, where a registered path leads) or from a text (the names of
+        # a literal set). Only what the last build used is kept, so it does not grow.
+        self._memo: dict = {}
+        self._last_memo: dict = {}
 
     # -- building
 
     @classmethod
-    def build(cls, roots: list[str], files, modules: "ModuleCache | None" = None, paths: list[str] | None = None) -> "WorkspaceIndex":
-        """`paths`: the workspace's .nix files when the caller knows them (no walk of the folders)."""
+    def build(
+        cls, roots: list[str], files, modules: "ModuleCache | None" = None, paths: list[str] | None = None,
+        previous: "WorkspaceIndex | None" = None, changed: Iterable[str] = (),
+    ) -> "WorkspaceIndex":
+        """`paths`: the workspace's .nix files when the caller knows them (no walk of the folders).
+
+        `previous`, `changed`: the index before edits to these files, nothing else changed on
+        disk since: its search for clans and what it read from disk (flake.lock, machines/
+        folders, inventory.json, where registered paths lead) are reused; the answer is the
+        one a fresh build gives."""
         index = cls(roots, files)
         index.module_files = modules if modules is not None else ModuleCache(files)
-        index.paths = paths if paths is not None else list(index._nix_files())
-        index.clans = find_clans(index.paths, files.load, getattr(files, "peek", None))
+        if previous is not None:
+            index.paths = previous.paths
+            index._order = previous._order
+            index.search = previous.search
+            index._last_memo = previous._memo
+            edited = {p: files.peek(p) if hasattr(files, "peek") else _text(files.load(p)) for p in changed if p in index._order}
+            index.clans = find_clans_again(index.search, edited, files.load, index._order)
+        else:
+            index.paths = paths if paths is not None else list(index._nix_files())
+            index._order = {p: n for n, p in enumerate(index.paths)}
+            index.search = ClanSearch()
+            index.clans = find_clans(index.paths, files.load, getattr(files, "peek", None), index.search)
         for clan in index.clans:
             index._add_clan(clan)
         index.indexed = sorted(set().union(*(c.paths() for c in index.clans))) if index.clans else []
         for root in index.roots:
             if index.flake_inputs is None:
                 index.flake_inputs = _flake_inputs(files, os.path.join(root, "flake.nix"))
+        if previous is not None:
+            index.clan_date = previous.clan_date
+            index._keep_modules(previous)
+            return index
         for root in index.roots:
             date = clan_core_date(os.path.join(root, "flake.lock"))
             if date:
                 index.clan_date = date
                 break
         return index
+
+    def _keep_modules(self, previous: "WorkspaceIndex") -> None:
+        """Modules read by the last index stay while their registration is the same file."""
+        for name, module in previous._modules_cache.items():
+            before, now = previous.modules.get(name), self.modules.get(name)
+            if before is not None and now is not None and before.inline is None and now.inline is None and before.path == now.path:
+                self._modules_cache[name] = module
+        # what instances' module names resolved to (semantics/instances.py), for the kept modules
+        # and flake inputs' services (inputs change only with the settings or the disk)
+        targets = {
+            (name, source): target
+            for (name, source), target in previous._derived.get("targets", {}).items()
+            if source != "self" or name in self._modules_cache
+        }
+        if targets:
+            self._derived["targets"] = targets
 
     @property
     def complete(self) -> bool:
@@ -149,21 +278,16 @@ class WorkspaceIndex:
         folders and inventory.json; None when some cannot be read statically."""
         names: dict[str, None] = {}
         for inventory in clan.inventories:
-            declared = inventory.value.get("machines")
-            if declared is None:
-                continue
-            if not isinstance(declared, AttrSet) or declared.dynamic:
+            declared = _names_of(inventory.source, inventory.value, "machines", self)
+            if declared is False:
                 return None
-            names.update(dict.fromkeys(declared.names()))
+            names.update(dict.fromkeys(declared or ()))
         for part in clan.parts:
-            declared = part.value.get("machines")
-            if declared is None:
-                continue
-            if not isinstance(declared, AttrSet) or declared.dynamic:
+            declared = _names_of(part.source, part.value, "machines", self)
+            if declared is False:
                 return None
-            names.update(dict.fromkeys(declared.names()))
-        names.update(dict.fromkeys(clan.directory_machines()))
-        names.update(dict.fromkeys(clan.json_machines()))
+            names.update(dict.fromkeys(declared or ()))
+        names.update(dict.fromkeys(self.remembered(("machines-on-disk", clan.directory), lambda: clan.directory_machines() + clan.json_machines())))
         for name in names:
             self.machines.setdefault(name, None)
         return KnownMachines(list(names))
@@ -175,32 +299,92 @@ class WorkspaceIndex:
             for name in interfaces.names():
                 keys = interfaces.key_nodes(name)
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
+        written = self._set_facts(source, attrs, "modules", _path_registrations)
+        if written is not None:  # the same text as a build before: no need to read the set
+            def key_of(name: str) -> Callable[[], Node | None]:
+                return lambda: next(iter(_module_set(attrs).key_nodes(name)), None)
+
+            for name, path_text in written:
+                if name not in self.modules:
+                    self.modules[name] = ModuleRegistration(name, source, None, self._resolve(source.path, path_text), key_of=key_of(name))
+            return
         modules = attrs.get("modules")
         if isinstance(modules, AttrSet):
-            for name in modules.names():
-                keys = modules.key_nodes(name)
-                value = modules.get(name)
+            for name, definitions in _grouped(modules).items():
+                if name in self.modules:
+                    continue
+                keys = [d.key_node for d in definitions if d.key_node is not None]
                 registration = ModuleRegistration(name, source, keys[0] if keys else None)
+                path_text = _path_text(source, definitions)
+                if path_text is not None:  # `name = ./services/x;`, its value read from the text
+                    registration.path = self._resolve(source.path, path_text)
+                    self.modules[name] = registration
+                    continue
+                value = modules.get(name)
                 target = unwrap_import(value)
                 if isinstance(target, PathValue):
-                    registration.path = resolve_path(source.path, target.text)
+                    registration.path = self._resolve(source.path, target.text)
                 elif value is not None:
                     module = _module_from(value, source, "inline", name)
                     if module is not None:
                         attach_imports(module, self.files.load)
                         registration.inline = module
-                self.modules.setdefault(name, registration)
+                self.modules[name] = registration
+
+    def _resolve(self, base: str | None, text: str) -> str | None:
+        """`resolve_path`, remembered: it asks the disk whether the target is a folder."""
+        return self.remembered(("path", base, text), lambda: resolve_path(base, text))
+
+    def _set_facts(self, source: SourceFile, attrs: AttrSet, name: str, read: Callable):
+        """What `read` finds in the set `attrs.<name>`, remembered by the set's text (None: the
+        set is not one literal, or `read` cannot tell from the text alone)."""
+        if not self.SETS_BY_TEXT:
+            return None
+        definitions = attrs._named(name)
+        node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+        if node is None or node.type != "attrset_expression" or node.has_error:
+            return None
+        text = source.text[node.start_byte : node.end_byte]
+        if b"${" in text:
+            return None
+        facts = self.remembered((name, text), lambda: read(source.text, node))
+        if facts is None:
+            return None
+        return (node.start_byte, facts) if name == "instances" else facts
+
+    def remembered(self, key, compute):
+        """A fact this index's build learnt, or the last build's (see `_memo`)."""
+        memo = self._memo
+        if key not in memo:
+            memo[key] = self._last_memo[key] if key in self._last_memo else compute()
+        return memo[key]
 
     def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None, machines: "KnownMachines | None") -> None:
         self.inventories.append(InventoryDecl(source, inventory, key))
+        found = self._set_facts(source, inventory, "instances", _plain_instances)
+        if found is not None:  # the same text as a build before: where each instance is, no reading
+            base, written = found
+
+            holder = inventory._named("instances")[0].thunk  # the set, and the scope it is read in
+
+            def read(name: str, start: int) -> Callable[[], list[Definition]]:
+                return lambda: _one_binding(holder, start) or inventory.get("instances")._named(name)
+
+            for name, start, end in written:
+                self.instances.append(InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name, base + start))))
+            return
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
             return
-        for name in instances.names():
-            value = instances.get(name)
-            keys = instances.key_nodes(name)
-            if isinstance(value, AttrSet):
-                self.instances.append(InstanceDecl(name, source, keys[0] if keys else None, value, machines))
+        for name, definitions in _grouped(instances).items():
+            keys = [d.key_node for d in definitions if d.key_node is not None]
+            is_set = _instance_is_set(definitions)
+            value = None
+            if is_set is None:
+                value = instances.get(name)
+                if not isinstance(value, AttrSet):
+                    continue
+            self.instances.append(InstanceDecl(name, source, keys[0] if keys else None, value, machines, definitions))
 
     # -- questions
 
@@ -219,15 +403,39 @@ class WorkspaceIndex:
             return None
         return self.module_files.module(registration.path)
 
+    # what `module_changed` keeps: derived from the clans, not from any module's text
+    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "interface-specs", "module-names", "targets", "inventory")
+
+    def module_changed(self, name: str) -> None:
+        """A file of registered module `name` was edited: the module is read again, and what
+        was derived from it is derived again. Inventory findings of instances that use another
+        module are kept (checks/inventory.py)."""
+        self._modules_cache.pop(name, None)
+        derived = self._derived
+        for key in [k for k in derived if k not in self._KEPT_ON_MODULE_EDIT]:
+            del derived[key]
+        derived.get("targets", {}).pop((name, "self"), None)
+        derived.get("module-parts", {}).pop(name, None)
+        for run in derived.get("inventory", {}).values():
+            run.stale.add(name)
+
+    def modules_with_part(self, path: str) -> list[str]:
+        """The registered modules that have the file at absolute `path` among their parts."""
+        if path not in self.owners():  # reads every module's parts once
+            return []
+        return [name for name, parts in self._derived["module-parts"].items() if path in parts]
+
     def owners(self) -> dict[str, str]:
         """Absolute path of every part of a registered module -> the module's name."""
         if "owners" not in self._derived:
+            parts = self._derived.setdefault("module-parts", {})  # kept per module across edits to others
             found: dict[str, str] = {}
             for name in self.modules:
-                module = self.module(name)
-                for part in module.parts() if module is not None else ():
-                    if part.source.path:
-                        found.setdefault(os.path.abspath(part.source.path), name)
+                if name not in parts:
+                    module = self.module(name)
+                    parts[name] = [os.path.abspath(p.source.path) for p in (module.parts() if module is not None else ()) if p.source.path]
+                for path in parts[name]:
+                    found.setdefault(path, name)
             self._derived["owners"] = found
         return self._derived["owners"]
 
@@ -283,13 +491,135 @@ class ModuleCache:
     def _read(self, source: SourceFile) -> ServiceModule | None:
         from ..model import find_services
 
-        found, _ = find_services(source)
+        found, _ = find_services(source, registered_too=False)
         if not found:
             whole = _module_from(source.value, source, "module")
             found = [whole] if whole is not None else []
         for module in found:
             attach_imports(module, self.files.load)
         return found[0] if found else None
+
+
+def _text(source: SourceFile | None) -> bytes | None:
+    return source.text if source is not None else None
+
+
+def _grouped(attrs: AttrSet) -> dict[str, list[Definition]]:
+    """An attribute set's definitions by name, in order (one pass, for sets of thousands)."""
+    grouped: dict[str, list[Definition]] = {}
+    for definition in attrs.definitions:
+        grouped.setdefault(definition.name, []).append(definition)
+    return grouped
+
+
+def _module_set(attrs: AttrSet) -> AttrSet:
+    modules = attrs.get("modules")
+    return modules if isinstance(modules, AttrSet) else AttrSet(None)
+
+
+def _one_binding(holder, key_start: int) -> list[Definition] | None:
+    """The definitions of the binding whose key starts at `key_start` in the set `holder` reads."""
+    node = holder.node.descendant_for_byte_range(key_start, key_start) if holder.node is not None and holder.env is not None else None
+    while node is not None and node.type != "binding":
+        node = node.parent
+    if node is None or node.parent is None or node.parent.type != "binding_set":
+        return None
+    return holder.reader.binding(node, holder.env) or None
+
+
+def _plain_bindings(text: bytes, node: Node) -> Iterator[tuple[str, Node, Node]] | None:
+    """(name, key, value) of each binding of a literal set whose every binding is `name = value;`
+    with a plain name (an identifier or a string without escapes or interpolation), read from
+    the syntax alone; None when some binding is written otherwise (the model reads those)."""
+    sets = [c for c in node.named_children if c.type == "binding_set"]
+    found: list[tuple[str, Node, Node]] = []
+    seen: set[str] = set()
+    for binding in sets[0].named_children if sets else ():
+        kind = binding.type
+        if kind == "comment":
+            continue
+        if kind != "binding":
+            return None
+        path, value = binding.child_by_field_name("attrpath"), binding.child_by_field_name("expression")
+        if path is None or value is None or path.named_child_count != 1:
+            return None  # `a.b = ...`, or a comment inside the path: the model reads it
+        key = path.named_child(0)
+        start, end = key.start_byte, key.end_byte
+        key_kind = key.type
+        if key_kind == "identifier":
+            name = text[start:end].decode("utf-8", "replace")
+        elif key_kind == "string_expression" and end - start >= 2 and text[start] == text[end - 1] == 34 and b"\\" not in (raw := text[start:end]) and b"$" not in raw:
+            name = raw[1:-1].decode("utf-8", "replace")
+        else:
+            return None
+        if name in seen:
+            return None  # defined twice: the model merges
+        seen.add(name)
+        found.append((name, key, value))
+    return iter(found)
+
+
+def _path_registrations(text: bytes, node: Node) -> list[tuple[str, str]] | None:
+    """(name, path text) of a `modules` set that registers only plain paths (None otherwise)."""
+    bindings = _plain_bindings(text, node)
+    if bindings is None:
+        return None
+    found = []
+    for name, _key, value in bindings:
+        if value.type != "path_expression":
+            return None
+        found.append((name, text[value.start_byte : value.end_byte].decode("utf-8", "replace")))
+    return found
+
+
+def _plain_instances(text: bytes, node: Node) -> list[tuple[str, int, int]] | None:
+    """(name, start, end) relative to the set of an `instances` set whose every instance is one
+    binding `name = { ... };` (None otherwise)."""
+    bindings = _plain_bindings(text, node)
+    if bindings is None:
+        return None
+    start = node.start_byte
+    found = []
+    for name, key, value in bindings:
+        if value.type not in _SET_NODES:
+            return None
+        found.append((name, key.start_byte - start, value.end_byte - start))
+    return found
+
+
+def _path_text(source: SourceFile, definitions: list[Definition]) -> str | None:
+    """The text of a plain path literal that is an attribute's only definition."""
+    if len(definitions) != 1 or definitions[0].rest:
+        return None
+    node = definitions[0].thunk.node
+    if node is None or node.type != "path_expression" or b"${" in source.text[node.start_byte : node.end_byte]:
+        return None
+    return source.text[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _names_of(source: SourceFile, attrs: AttrSet, name: str, index: "WorkspaceIndex") -> list[str] | None | bool:
+    """The names a set attribute defines (None: absent; False: not statically known). A set
+    written as one literal is read once per text (inventory.machines of a thousand machines)."""
+    definitions = attrs._named(name)
+    if not definitions:
+        return None
+
+    def read() -> list[str] | bool:
+        value = attrs.get(name)
+        return value.names() if isinstance(value, AttrSet) and not value.dynamic else False
+
+    node = definitions[0].thunk.node if len(definitions) == 1 and not definitions[0].rest else None
+    if node is None or node.type != "attrset_expression" or node.has_error:
+        return read()
+    text = source.text[node.start_byte : node.end_byte]
+    if b"${" in text:
+        return read()
+
+    def scan() -> list[str] | bool:  # `name = ...;` bindings read from the syntax; the rest by the model
+        plain = _plain_bindings(source.text, node) if index.SETS_BY_TEXT else None
+        return [found for found, _key, _value in plain] if plain is not None else read()
+
+    return index.remembered(("names", text), scan)
 
 
 def nix_files(roots: list[str]) -> Iterator[str]:

@@ -1,0 +1,338 @@
+"""The workspace index and the inventory checks are brought up to date per edit, reusing
+what did not change (analysis.py, workspace/index.py, checks/inventory.py). After every
+edit in a sequence, each answer must be the one a fresh Analysis gives over the same texts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clan_lsp.analysis import Analysis
+from clan_lsp.model import load_source
+from clan_lsp.workspace import WorkspaceIndex
+
+CLEAN = Path(__file__).parent / "workspaces/clean"
+CLAN = "flake-parts/default.nix"
+VPN = "services/vpn.nix"
+HELLO = "services/hello/default.nix"
+
+# Instances written one binding each, as a big generated clan writes them: the per-instance
+# findings are reused for these.
+EXTRA = "".join(
+    f'      "vpn-{n}" = {{\n'
+    f'        module.name = "vpn";\n'
+    f'        module.input = "self";\n'
+    f"        roles.peer.machines.alpha.settings.mtu = {1400 + n};\n"
+    f"      }};\n"
+    for n in range(6)
+)
+
+
+@pytest.fixture()
+def clan(tmp_path: Path) -> Path:
+    root = tmp_path / "clan"
+    shutil.copytree(CLEAN, root)
+    clan_file = root / CLAN
+    text = clan_file.read_text()
+    anchor = "      instances.greeting = {"
+    assert anchor in text
+    clan_file.write_text(text.replace(anchor, "      instances = {\n" + EXTRA + "      };\n\n" + anchor, 1))
+    return root
+
+
+def answers(analysis: Analysis, root: Path) -> dict:
+    """Every file's findings, and what the index says, in comparable form."""
+    found: dict = {}
+    for path in sorted(root.rglob("*.nix")):
+        found[str(path)] = sorted(
+            (f.code, f.severity, f.start, f.end, f.message, f.clan_message or "", repr(f.fixes)) for f in analysis.diagnostics(str(path))
+        )
+    index = analysis.index
+    found["index"] = (
+        sorted((name, r.path, r.source.path, r.key_node.start_byte if r.key_node else None, r.inline is not None) for name, r in index.modules.items()),
+        [(i.name, i.source.path, i.key_node.start_byte if i.key_node else None, sorted(i.value.names())) for i in index.instances],
+        list(index.machines),
+        list(index.indexed),
+        sorted(index.interfaces),
+        index.complete,
+        index.clan_date,
+        sorted(index.owners().items()),
+    )
+    return found
+
+
+class Editor:
+    """An Analysis driven the way the server drives it, and the texts of its open buffers."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.live = Analysis(roots=[str(root)])
+        self.buffers: dict[str, bytes] = {}
+
+    def path(self, relative: str) -> str:
+        return str(self.root / relative)
+
+    def open(self, relative: str) -> None:
+        self.set(relative, Path(self.path(relative)).read_bytes())
+
+    def set(self, relative: str, text: bytes) -> None:
+        path = self.path(relative)
+        self.buffers[path] = text
+        self.live.update(path, load_source(text, path))
+        self.live.diagnostics(path)  # the server answers after every change
+
+    def replace(self, relative: str, old: str, new: str) -> None:
+        text = self.buffers[self.path(relative)]
+        assert old.encode() in text, old
+        self.set(relative, text.replace(old.encode(), new.encode(), 1))
+
+    def close(self, relative: str) -> None:
+        path = self.path(relative)
+        self.buffers.pop(path)
+        self.live.update(path, None)
+
+    def disk_changed(self) -> None:
+        self.live.invalidate()
+
+    def check(self) -> None:
+        fresh = Analysis(roots=[str(self.root)])
+        for path, text in self.buffers.items():
+            fresh.update(path, load_source(text, path))
+        WorkspaceIndex.SETS_BY_TEXT = False  # the fresh one reads every set, as it is
+        try:
+            expected = answers(fresh, self.root)
+        finally:
+            WorkspaceIndex.SETS_BY_TEXT = True
+        assert answers(self.live, self.root) == expected
+
+
+def test_edits_to_the_clan_file_equal_a_fresh_analysis(clan: Path) -> None:
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    steps = [
+        ("mtu = 1402;", 'mtu = "wide";'),  # a finding inside one instance
+        ("machines.beta = { };", "machines.betax = { };"),  # a machine renamed: unknown-machine elsewhere
+        ('"vpn-3" = {', '"vpn-3x" = {'),  # an instance renamed
+        ('module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.alpha.settings.mtu = 1404;',
+         'module.name = "vpm";\n        module.input = "self";\n        roles.peer.machines.alpha.settings.mtu = 1404;'),  # a module not found
+        ("modules.hello = ../services/hello;", "modules.hellox = ../services/hello;"),  # a registration renamed
+        ("    meta.name", "    # a comment that moves every instance\n    meta.name"),
+        ("instances = {\n", 'instances = {\n      "new" = { module.name = "hello"; module.input = "self"; roles.nobody = { }; };\n'),
+        ("roles.peer.settings.keepalive = 25;", "roles.peer.settings.keepalive = 25"),  # half-typed
+        ("roles.peer.settings.keepalive = 25", "roles.peer.settings.keepalive = 25;"),
+        ("modules.hellox = ../services/hello;", "modules.hello = ../services/hello;"),
+    ]
+    for old, new in steps:
+        editor.replace(CLAN, old, new)
+        if not editor.live.index.indexed or load_source(editor.buffers[editor.path(CLAN)]).tree.root.has_error:
+            continue  # half-typed: the last good clans are kept on purpose (Analysis.index)
+        editor.check()
+    editor.close(CLAN)
+    editor.check()
+
+
+def test_edits_to_a_service_recheck_the_instances_using_it(clan: Path) -> None:
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.open(HELLO)
+    editor.check()
+    steps = [
+        (VPN, "options.keepalive", "options.keepalivex"),  # unknown-setting in the clan file
+        (VPN, "roles.peer = {", "roles.peers = {"),  # unknown-role
+        (VPN, "roles.peers = {", "roles.peer = {"),
+        (VPN, "options.mtu = lib.mkOption {\n          type = lib.types.int;", "options.mtu = lib.mkOption {\n          type = lib.types.str;"),
+        (CLAN, "mtu = 1400;", "mtu = 1401;"),
+        (VPN, "options.keepalivex", "options.keepalive"),
+        (VPN, "type = lib.types.str;", "type = lib.types.int;"),
+    ]
+    for relative, old, new in steps:
+        editor.replace(relative, old, new)
+        editor.check()
+    editor.close(VPN)
+    editor.check()
+
+
+def test_files_and_folders_appearing_on_disk(clan: Path) -> None:
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.check()
+    # a machine folder: a machine clan registers
+    (clan / "flake-parts/machines/betax").mkdir(parents=True)
+    editor.replace(CLAN, "machines.beta = { };", "machines.gamma = { };")
+    editor.check()
+    editor.disk_changed()
+    editor.check()
+    # a new service file registered by an edit, then written to disk
+    editor.replace(CLAN, "modules.hello = ../services/hello;", "modules.hello = ../services/hello;\n    modules.extra = ../services/extra.nix;")
+    editor.check()
+    extra = clan / "services/extra.nix"
+    extra.write_text((CLEAN / VPN).read_text().replace('"acme/vpn"', '"acme/extra"'))
+    editor.disk_changed()
+    editor.check()
+    editor.replace(CLAN, 'module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.alpha.settings.mtu = 1400;',
+                   'module.name = "extra";\n        module.input = "self";\n        roles.peer.machines.alpha.settings.mtu = 1400;')
+    editor.check()
+    editor.open("services/extra.nix")
+    editor.replace("services/extra.nix", "options.mtu", "options.mtux")
+    editor.check()
+    # a file of its own clan appearing, then edited while open
+    orphan = clan / "other.nix"
+    orphan.write_text('{ clan.inventory.instances.lonely = { module.name = "nope"; }; }\n')
+    editor.disk_changed()
+    editor.check()
+    editor.open("other.nix")
+    editor.replace("other.nix", '"nope"', '"vpn"')
+    editor.check()
+    editor.replace("other.nix", "clan.inventory", "clan.inventoryx")
+    editor.check()
+    # and gone
+    editor.close("other.nix")
+    os.remove(orphan)
+    editor.disk_changed()
+    editor.check()
+
+
+def test_a_file_becoming_a_clan_entry(clan: Path) -> None:
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(HELLO)
+    editor.check()
+    # the service file's text mentions a clan entry in a comment: still no clan
+    editor.replace(HELLO, "{", "# lib.clan\n{", )
+    editor.check()
+    # the flake stops importing the clan: no clan at all, then back
+    editor.open("flake.nix")
+    editor.replace("flake.nix", "imports = [ ./flake-parts ];", "imports = [ ];")
+    editor.check()
+    editor.replace("flake.nix", "imports = [ ];", "imports = [ ./flake-parts ];")
+    editor.check()
+
+
+def test_a_file_that_held_no_clan_starting_one(clan: Path) -> None:
+    (clan / "machine.nix").write_text("{ clan.core.vars.generators = { }; }\n")  # read, and holds no clan
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.check()
+    editor.open("machine.nix")
+    editor.replace("machine.nix", "clan.core.vars", 'clan.inventory.instances.x = { module.name = "nope"; }; clan.core.vars')
+    editor.check()
+    editor.replace("machine.nix", '"nope"', '"vpn"')
+    editor.check()
+    editor.close("machine.nix")
+    editor.check()
+
+
+def test_a_service_split_in_files(clan: Path) -> None:
+    hello = clan / HELLO
+    text = hello.read_text()
+    start = text.index("  roles.greeter = {")
+    end = text.rindex("}")
+    (clan / "services/hello/greeter.nix").write_text("{\n" + text[start:end] + "}\n")
+    hello.write_text(text[:start] + "  imports = [ ./greeter.nix ];\n" + text[end:])
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(HELLO)
+    editor.open("services/hello/greeter.nix")
+    editor.check()
+    steps = [
+        ("services/hello/greeter.nix", "options.text", "options.textx"),  # the clan file's instance, and the module file
+        ("services/hello/greeter.nix", "{ settings, ... }:", "{ settings }:"),
+        (HELLO, 'manifest.readme = "Greets.";', ""),
+        ("services/hello/greeter.nix", "{ settings }:", "{ settings, ... }:"),
+        (HELLO, "imports = [ ./greeter.nix ];", "imports = [ ];"),
+        (HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];"),
+    ]
+    for relative, old, new in steps:
+        editor.replace(relative, old, new)
+        editor.check()
+
+
+def test_closing_a_buffer_whose_file_holds_a_clan(clan: Path) -> None:
+    (clan / "other.nix").write_text('{ clan.inventory.instances.lonely = { module.name = "nope"; }; }\n')
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open("other.nix")
+    editor.check()
+    editor.replace("other.nix", "clan.inventory.instances", "nothing.here")  # no clan in the buffer
+    editor.check()
+    editor.close("other.nix")  # the disk's clan again
+    editor.check()
+
+
+def test_one_file_registered_twice(clan: Path) -> None:
+    text = (clan / CLAN).read_text().replace("modules.vpn = ../services/vpn.nix;", "modules.vpn = ../services/vpn.nix;\n    modules.vpn2 = ../services/vpn.nix;")
+    text = text.replace('"vpn-2" = {\n        module.name = "vpn";', '"vpn-2" = {\n        module.name = "vpn2";')
+    (clan / CLAN).write_text(text)
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    editor.replace(VPN, "options.mtu", "options.mtux")  # both registrations' instances
+    editor.check()
+
+
+# A clan file as a generator writes a big one: `modules` and `inventory.instances` each one
+# literal set; the index reads such a set once per text and its entries when asked.
+LITERAL_CLAN = """{ lib, ... }:
+{
+  flake.clan = {
+    meta.name = "acme";
+    modules = {
+      vpn = ../services/vpn.nix;
+      "hello" = ../services/hello;
+    };
+    inventory = {
+      machines = {
+        alpha = { tags = [ "edge" ]; };
+        beta = { };
+      };
+      instances = {
+""" + EXTRA + """      greeting = {
+          module.name = "hello";
+          module.input = "self";
+          roles.greeter.tags.edge = { };
+          roles.greeter.settings.text = "hi";
+        };
+      };
+    };
+  };
+}
+"""
+
+
+def test_edits_to_a_clan_written_as_literal_sets(clan: Path) -> None:
+    (clan / CLAN).write_text(LITERAL_CLAN)
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    steps = [
+        (CLAN, "mtu = 1402;", 'mtu = "wide";'),  # inside one instance
+        (CLAN, "beta = { };", "betax = { };"),  # machines: the instances' text is the same
+        (CLAN, '"vpn-3" = {', '"vpn-3x" = {'),
+        (CLAN, '"hello" = ../services/hello;', '"hellox" = ../services/hello;'),  # in the modules set
+        (CLAN, '"hellox" = ../services/hello;', '"hello" = ../services/hello;'),  # the text seen before
+        (CLAN, "    meta.name", "    # moves everything below\n    meta.name"),
+        (CLAN, '"vpn-0" = {', '# a comment among the instances\n      "vpn-0" = {'),
+        (CLAN, '"vpn-1" = {', '"vpn\\"1" = {'),  # a name with an escape: the model reads it
+        (CLAN, '"vpn\\"1" = {', 'vpn1 = {'),
+        (VPN, "options.keepalive", "options.keepalivex"),
+        (CLAN, "mtu = 1400;", "mtu = 1401;"),
+        (VPN, "options.keepalivex", "options.keepalive"),
+        # an inline module in the set, then an instance defined in two places: read as before
+        (CLAN, "vpn = ../services/vpn.nix;", 'vpn = ../services/vpn.nix;\n      inline = { _class = "clan.service"; manifest.name = "i"; roles.r = { }; };'),
+        (CLAN, "      greeting = {", '      greeting.roles.greeter.machines.alpha = { };\n      greeting = {'),
+        (CLAN, "      greeting.roles.greeter.machines.alpha = { };\n", ""),
+        (CLAN, '      inline = { _class = "clan.service"; manifest.name = "i"; roles.r = { }; };', ""),
+    ]
+    for relative, old, new in steps:
+        editor.replace(relative, old, new)
+        editor.check()
+    editor.close(CLAN)
+    editor.check()
