@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from ..checks import Finding
@@ -186,6 +187,8 @@ def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
         if decl.key_node is not None:
             result.append(WorkspaceSymbol(name, "interface", decl.source.path, decl.key_node.start_byte, decl.key_node.end_byte, "export interface"))
     for name in index.modules:
+        if wanted and wanted not in name.lower() and not _may_name_a_role(index, name, wanted.encode()):
+            continue  # not read (parsed) for nothing: a thousand services are a second and 100 MiB
         module = index.module(name)
         if module is None:
             continue
@@ -196,6 +199,36 @@ def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
             if key is not None:
                 result.append(WorkspaceSymbol(role, "class", role_source.path, key.start_byte, key.end_byte, f"role of {name}"))
     return [s for s in result if wanted in s.name.lower()]
+
+
+_PATH_LITERAL = re.compile(rb"(?<![\w.])\.{1,2}/[\w./+-]+")
+
+
+def _may_name_a_role(index, name: str, wanted: bytes) -> bool:
+    """Whether a registered module's files may hold a role name containing `wanted`: role
+    names are keys, spelled in the text of the module or of the files it imports (the
+    paths it spells; with imports but no path, any file may)."""
+    registration = index.modules.get(name)
+    if registration is None or registration.inline is not None or registration.path is None:
+        return True
+    files = index.module_files.files
+    text = files.peek(registration.path)
+    if text is None or wanted in text.lower():
+        return True
+    if b"imports" not in text:
+        return False
+    paths = _PATH_LITERAL.findall(text)
+    if not paths:
+        return True
+    folder = os.path.dirname(registration.path)
+    for path in paths:
+        target = os.path.normpath(os.path.join(folder, path.decode("utf-8", "replace")))
+        if os.path.isdir(target):
+            target = os.path.join(target, "default.nix")
+        imported = files.peek(target) if target.endswith(".nix") else b""
+        if imported is None or wanted in imported.lower():
+            return True
+    return False
 
 
 def _workspace_occurrences(source: SourceFile, target: Target, workspace) -> list:
