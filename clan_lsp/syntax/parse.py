@@ -257,15 +257,13 @@ class SyntaxTree:
             recovery = self.recovery
             previous = self._facts_before_edit.pop(name, None)
             touched = None
-            if previous is None:
-                pass
-            elif name in self._recovered_before_edit:
+            if previous is not None and name in self._recovered_before_edit:
                 # recovered then and now: the two recovered trees are related by one edit
                 if recovery is not None and self._model_edit is not None:
                     if self._model_touched is None:
                         self._model_touched = Touched.of(recovery.tree, recovery.text, *self._model_edit)
                     touched = self._model_touched
-            elif recovery is None and self._last_edit is not None and self._repairs_follow:
+            elif previous is not None and recovery is None and self._last_edit is not None and self._repairs_follow:
                 if self._touched is None:
                     self._touched = Touched.of(self.tree, self.text, *self._last_edit)
                 touched = self._touched
@@ -414,9 +412,9 @@ class SyntaxTree:
         self._recovery = False
         self.tree = self.parser.parse(new, self.tree)
         self._repair()
-        # Facts follow one edit at a time; repaired bytes (blanked commas, pipe stand-ins)
-        # are fine when the parser sees them repaired at the same places before and after
-        # it, and when the fact was not built from a recovered tree.
+        # Facts follow one edit at a time: through the parser's trees when the parser saw
+        # repaired bytes (blanked commas, pipe stand-ins) at the same places before and after
+        # it; through the recovered trees when both texts were half-typed (see _fact).
         self._repairs_follow = sorted(restored) == sorted(self._repaired)
         self._facts_before_edit, self._facts = self._facts, {}
         self._recovered_before_edit, self._recovered_facts = self._recovered_facts, set()
