@@ -33,3 +33,11 @@ def test_young_objects_are_collected_after_an_answer_past_the_limit(monkeypatch)
     monkeypatch.setattr(server.gc, "get_count", lambda: (10, 0, 0))
     server.IdleCollector().answered()
     assert collected == [(1,)]
+
+
+def test_typing_that_never_pauses_gets_a_full_collection_now_and_then(monkeypatch) -> None:
+    collected = []
+    monkeypatch.setattr(server.gc, "collect", lambda *generation: collected.append(generation) or 0)
+    monkeypatch.setattr(server.gc, "get_count", lambda: (server.IdleCollector.YOUNG_LIMIT + 1, 0, 10))
+    server.IdleCollector().answered()
+    assert collected == [(2,)]
