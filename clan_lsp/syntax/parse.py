@@ -111,11 +111,22 @@ def _pipe_operators(root: Node, text: bytes) -> list[tuple[int, bytes]]:
     return found
 
 
+def _stand_in(text: bytes, tree: tree_sitter.Tree, replacements: list[tuple[int, bytes]], parser: tree_sitter.Parser) -> tuple[bytes, tree_sitter.Tree]:
+    """The text with each (offset, stand-in) written over it (same length: every offset stays
+    valid), and its tree reparsed incrementally from `tree` (which is edited)."""
+    buf = bytearray(text)
+    for offset, standin in replacements:
+        end = offset + len(standin)
+        buf[offset:end] = standin
+        point = _point(text, offset)
+        end_point = (point[0], point[1] + len(standin))
+        tree.edit(offset, end, end, point, end_point, end_point)
+    text = bytes(buf)
+    return text, parser.parse(text, tree)
+
+
 def _innermost_binding(tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
-    node = tree.root_node.descendant_for_byte_range(low, high)
-    while node is not None and node.type != "binding":
-        node = node.parent
-    return node
+    return binding_of(tree.root_node.descendant_for_byte_range(low, high))
 
 
 def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
@@ -166,14 +177,10 @@ class Touched:
         # one byte either side: a token that ends or starts at the edit belongs to it
         low, high = max(0, low - 1), min(len(text), high + 1)
         around = new_tree.root_node.descendant_for_byte_range(low, high)
-        node = around
-        while node is not None and node.type != "binding":
-            node = node.parent
-        if node is not None:
-            return cls(start, old_end, new_end, node, node.start_byte, node.end_byte)
-        container = around
-        while container is not None and container.type != "binding_set":
-            container = container.parent
+        binding = binding_of(around)
+        if binding is not None:
+            return cls(start, old_end, new_end, binding, binding.start_byte, binding.end_byte)
+        container = binding_of(around, ("binding_set",))
         if container is None and around is not None and around.type in ("attrset_expression", "rec_attrset_expression"):
             # at the edge of a set (typing before its `}`): its bindings, when all else is braces
             if all(c.type in ("{", "}", "rec", "binding_set", "comment") for c in around.children):
@@ -341,14 +348,7 @@ class SyntaxTree:
             commas = _trailing_formal_commas(recovery.tree.root_node) if recovery.tree.root_node.has_error else []
             if not commas:
                 return
-            buf = bytearray(recovery.text)
-            for offset in commas:
-                buf[offset] = ord(" ")
-                point = _point(recovery.text, offset)
-                end_point = (point[0], point[1] + 1)
-                recovery.tree.edit(offset, offset + 1, offset + 1, point, end_point, end_point)
-            recovery.text = bytes(buf)
-            recovery.tree = self.parser.parse(recovery.text, recovery.tree)
+            recovery.text, recovery.tree = _stand_in(recovery.text, recovery.tree, [(offset, b" ") for offset in commas], self.parser)
 
     @property
     def line_index(self) -> LineIndex:
@@ -368,16 +368,8 @@ class SyntaxTree:
     def _replace(self, replacements: list[tuple[int, bytes]]) -> None:
         if not replacements:
             return
-        buf = bytearray(self._parse_text)
-        for offset, standin in replacements:
-            end = offset + len(standin)
-            buf[offset:end] = standin
-            point = _point(self._parse_text, offset)
-            end_point = (point[0], point[1] + len(standin))
-            self.tree.edit(offset, end, end, point, end_point, end_point)
-            self._repaired.append((offset, len(standin)))
-        self._parse_text = bytes(buf)
-        self.tree = self.parser.parse(self._parse_text, self.tree)
+        self._parse_text, self.tree = _stand_in(self._parse_text, self.tree, replacements, self.parser)
+        self._repaired.extend((offset, len(standin)) for offset, standin in replacements)
 
     def edit(self, start: int, old_end: int, new_text: bytes) -> None:
         """Replace bytes [start, old_end) by new_text and reparse incrementally."""

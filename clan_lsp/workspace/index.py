@@ -23,6 +23,7 @@ from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
+from ..syntax.parse import binding_of
 
 _SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
 MAX_FILES = 5000
@@ -519,9 +520,7 @@ def _module_set(attrs: AttrSet) -> AttrSet:
 
 def _one_binding(holder, key_start: int) -> list[Definition] | None:
     """The definitions of the binding whose key starts at `key_start` in the set `holder` reads."""
-    node = holder.node.descendant_for_byte_range(key_start, key_start) if holder.node is not None and holder.env is not None else None
-    while node is not None and node.type != "binding":
-        node = node.parent
+    node = binding_of(holder.node.descendant_for_byte_range(key_start, key_start)) if holder.node is not None and holder.env is not None else None
     if node is None or node.parent is None or node.parent.type != "binding_set":
         return None
     return holder.reader.binding(node, holder.env) or None
