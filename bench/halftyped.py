@@ -184,20 +184,12 @@ def cases(clan_core: str | None = None, scratch: str | None = None) -> list[Case
     # Between roles.server and perMachine: the rest of the file follows the typing.
     found.append(Case("broken: new role in the middle", str(broken), text, _after_binding(text, "roles.server ="), ROLE_SNIPPET))
     if clan_core:
-        service = Path(clan_core) / "clanServices" / "sshd" / "default.nix"
-        if service.is_file():
-            text = service.read_text()
-            anchor = "roles.server ="
+        # sshd; wireguard is 29 KB with strings whose interpolations span lines (`"${\n ... \n}"`)
+        for name, anchor, label in (("sshd", "roles.server =", "new role after roles.server"), ("wireguard", "roles.peer = {", "new role after roles.peer")):
+            service = Path(clan_core) / "clanServices" / name / "default.nix"
+            text = service.read_text() if service.is_file() else ""
             if anchor in text:
-                at = _after_binding(text, anchor)
-                found.append(Case("clan-core sshd: new role after roles.server", str(service), text, at, ROLE_SNIPPET))
-        # 29 KB, with strings whose interpolations span lines (`"${\n ... \n}"`)
-        service = Path(clan_core) / "clanServices" / "wireguard" / "default.nix"
-        if service.is_file():
-            text = service.read_text()
-            anchor = "roles.peer = {"
-            if anchor in text:
-                found.append(Case("clan-core wireguard: new role after roles.peer", str(service), text, _after_binding(text, anchor), ROLE_SNIPPET))
+                found.append(Case(f"clan-core {name}: {label}", str(service), text, _after_binding(text, anchor), ROLE_SNIPPET))
     workspace = REPO / "tests" / "workspaces" / "clean"
     if scratch is None:
         scratch = tempfile.mkdtemp(prefix="halftyped-")
