@@ -112,15 +112,23 @@ def _module_names(index, source: SourceFile, request, instance_name: str) -> lis
     return items
 
 
-def _service_hover(index, source: SourceFile, path: list[str]) -> str | None:
-    """Hover on an instance's module name, a role or a setting of an input's service."""
+def _input_service_at(index, source: SourceFile, path: list[str]):
+    """The resolved instance at a path inside `inventory.instances.<name>`, when an input's
+    service (not this clan's module) answers for it."""
     if len(path) < 4 or path[:2] != ["inventory", "instances"]:
         return None
     _declared, resolved = c.resolved(index, source, path[2])
-    service = resolved.service if resolved is not None else None
-    if service is None or resolved.module is not None:
+    if resolved is None or resolved.service is None or resolved.module is not None:
         return None
-    origin = _origin(resolved)
+    return resolved
+
+
+def _service_hover(index, source: SourceFile, path: list[str]) -> str | None:
+    """Hover on an instance's module name, a role or a setting of an input's service."""
+    resolved = _input_service_at(index, source, path)
+    if resolved is None:
+        return None
+    service, origin = resolved.service, _origin(resolved)
     if path[3:] == ["module", "name"]:
         owner = "clan-core" if service.input is None else f"input `{service.input}`"
         roles = ", ".join(f"`{r}`" for r in service.roles or ()) or "unknown"
@@ -138,13 +146,10 @@ def _service_hover(index, source: SourceFile, path: list[str]) -> str | None:
 
 def _service_definition(index, source: SourceFile, path: list[str]) -> list[Location] | None:
     """Into the input's source: the module, a role, a setting; None when no input service answers."""
-    if len(path) < 4 or path[:2] != ["inventory", "instances"]:
+    resolved = _input_service_at(index, source, path)
+    if resolved is None:
         return None
-    _declared, resolved = c.resolved(index, source, path[2])
-    service = resolved.service if resolved is not None else None
-    if service is None or resolved.module is not None:
-        return None
-    where = None
+    service, where = resolved.service, None
     found = c.role_at(path)
     if path[3:] == ["module", "name"]:
         where = service.location()
