@@ -256,13 +256,17 @@ class Duplicates:
         # the sets holding the span, innermost first, and whether each must be read again
         holders: list[tuple[Node, bool]] = []
         below = around if around.type == "binding" else None  # the holder's binding the change is in
+        climbed = [around]  # the nodes from the span up, so a holder's own binding is known without asking parents
         node = around.parent
         while node is not None:
             if node.type == "binding":
                 below = node
             elif node.type in _SCOPES:
-                holders.append((node, self._reads_again(node, below, touched, text)))
+                # its own binding: the child of the binding_set that is its child
+                direct = below is not None and len(climbed) >= 2 and climbed[-1].type == "binding_set" and climbed[-2] is below
+                holders.append((node, self._reads_again(node, below if direct else None, touched, text)))
                 below = None
+            climbed.append(node)
             node = node.parent
         kept_holders = {node.start_byte for node, again in holders if not again}
         found: list[Duplicate] = []
@@ -296,8 +300,9 @@ class Duplicates:
 
     def _reads_again(self, holder: Node, below: Node | None, touched: Touched, text: bytes) -> bool:
         """Whether a set holding the change may read its own names differently now: unless
-        the change lies in the value of its binding `below`, whose first name it defined once."""
-        if below is None or below.parent is None or below.parent.parent != holder:
+        the change lies in the value of its own binding `below` (None: not one of its own),
+        whose first name it defined once."""
+        if below is None:
             return True
         value = below.child_by_field_name("expression")
         if value is None or touched.span_start < value.start_byte or touched.start < value.start_byte:
