@@ -25,7 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from . import __version__, ide
 from .analysis import MAX_FILE_BYTES, Analysis
-from .config import apply_config, config_for
+from .config import apply_config, config_for, forget_configs
 from .checks import ERROR, INFO, WARNING, Finding, full_message
 from .model import SourceFile, load_source
 from .syntax import UTF16, LineIndex, Position, SyntaxTree
@@ -534,6 +534,7 @@ def settle_heap() -> None:
 @safe()
 def did_change_watched_files(ls: ClanLanguageServer, params: lsp.DidChangeWatchedFilesParams) -> None:
     ls.analysis.invalidate()
+    forget_configs()
     ls.publish_all()
 
 

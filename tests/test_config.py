@@ -269,3 +269,26 @@ def test_find_config_cache_saves_the_walk_and_agrees(clan: Path) -> None:
     first = find_config(str(clan / "modules" / "demo.nix"), cache)
     assert cache == {str(clan / "modules"): str(clan / "clan-lsp.toml"), str(clan): str(clan / "clan-lsp.toml")}
     assert find_config(str(clan / "legacy" / "demo.nix"), cache) == first == find_config(str(clan / "legacy" / "demo.nix"))
+
+
+def test_the_server_sees_a_configuration_written_later(clan: Path, monkeypatch) -> None:
+    """The server keeps each file's configuration for a second (a keystroke would stat every
+    folder up to the repository root): a file written later is seen once files are reported
+    changed, or once the second has passed."""
+    from clan_lsp import config as config_module
+    from lsprotocol import types as lsp
+
+    from clan_lsp.server import ClanLanguageServer, did_change_watched_files
+
+    server = ClanLanguageServer()
+    path = clan / "modules" / "demo.nix"
+    document = server.open(path.as_uri(), MODULE, 1)
+    before = {d.code for d in server.diagnostics(document)}
+    assert "missing-ellipsis" in before
+    (clan / "clan-lsp.toml").write_text('ignore = ["missing-ellipsis"]\n')
+    assert {d.code for d in server.diagnostics(document)} == before  # kept for a second
+    did_change_watched_files(server, lsp.DidChangeWatchedFilesParams(changes=[]))
+    assert {d.code for d in server.diagnostics(document)} == before - {"missing-ellipsis"}
+    (clan / "clan-lsp.toml").write_text('ignore = ["module-argument"]\n')
+    monkeypatch.setattr(config_module, "RECHECK_SECONDS", 0.0)  # the second has passed
+    assert "missing-ellipsis" in {d.code for d in server.diagnostics(document)}
