@@ -86,6 +86,28 @@ def _trailing_formal_commas(root: Node) -> list[int]:
     return commas
 
 
+def _space_then_brace(text: bytes, offset: int) -> bool:
+    """Whether only space lies between offset and the next `}`."""
+    brace = text.find(b"}", offset)
+    return brace != -1 and (brace == offset or text[offset:brace].isspace())
+
+
+def _ends_formals(root: Node, offset: int) -> bool:
+    """Whether the blank at offset lies in formals, after a formal and before their `}`
+    (where a trailing comma was blanked)."""
+    node = root.descendant_for_byte_range(offset, offset + 1)
+    if node is None or node.type != "formals":
+        return False
+    before = after = None
+    for child in node.children:
+        if child.end_byte <= offset:
+            before = child
+        elif child.start_byte > offset:
+            after = child
+            break
+    return before is not None and before.type == "formal" and after is not None and after.type == "}"
+
+
 # Pipes are Nix's loosest operators: `a |> f` is `f a`, left-associative; `f <| a`
 # is `f a`, right-associative (mixing both needs parentheses). tree-sitter-nix's
 # loosest operator, `->`, is right-associative: it stands in for `<|`. `||`, next
@@ -371,6 +393,12 @@ class SyntaxTree:
         self._parse_text, self.tree = _stand_in(self._parse_text, self.tree, replacements, self.parser)
         self._repaired.extend((offset, len(standin)) for offset, standin in replacements)
 
+    def _show_real(self, offset: int, length: int, text: bytes, lines: LineIndex | None) -> None:
+        """Tell the tree the repaired bytes at offset are changed (back to the real text's)."""
+        point = lines.point(offset) if lines is not None and lines.lf_only else _point(text, offset)
+        end_point = (point[0], point[1] + length)
+        self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
+
     def edit(self, start: int, old_end: int, new_text: bytes) -> None:
         """Replace bytes [start, old_end) by new_text and reparse incrementally."""
         old = self.text
@@ -383,26 +411,49 @@ class SyntaxTree:
         else:
             self.tree.edit(start, old_end, new_end, _point(old, start), _point(old, old_end), _point(new, new_end))
         delta = len(new_text) - (old_end - start)
-        # The parser must see the bytes we repaired as they are again, at their shifted
-        # places: after the edit a comma may no longer be trailing.
         restored = []
         for offset, length in self._repaired:
             if offset + length <= start:
                 restored.append((offset, length))
             elif offset >= old_end:
                 restored.append((offset + delta, length))
+        # Repaired bytes the edit left whole keep their stand-ins, so the parser sees what it
+        # saw and is not run once more to put them back: a pipe stays a pipe (inside a string
+        # or comment both spellings are text), and a blanked comma still followed by only
+        # space and `}` is checked to still end formals after the parse. Whatever else was
+        # repaired is shown to the parser as it is again: it may no longer need repair.
+        kept: list[tuple[int, bytes]] = []
         for offset, length in restored:
-            point = moved.point(offset) if moved is not None and moved.lf_only else _point(new, offset)
-            end_point = (point[0], point[1] + length)
-            self.tree.edit(offset, offset + length, offset + length, point, end_point, end_point)
+            real = new[offset : offset + length]
+            if length == 2 and real in _PIPE_STANDINS:
+                kept.append((offset, _PIPE_STANDINS[real]))
+            elif real == b"," and _space_then_brace(new, offset + 1):
+                kept.append((offset, b" "))
+            else:
+                self._show_real(offset, length, new, moved)
+        parse_text = new
+        if kept:
+            buf = bytearray(new)
+            for offset, standin in kept:
+                buf[offset : offset + len(standin)] = standin
+            parse_text = bytes(buf)
         old_tree = self.tree
         self.text = new
-        self._parse_text = new
-        self._repaired = []
+        self._parse_text = parse_text
+        self._repaired = [(offset, len(standin)) for offset, standin in kept]
         self._line_index = moved
         recovery_before = self._recovery
         self._recovery = False
-        self.tree = self.parser.parse(new, self.tree)
+        self.tree = self.parser.parse(parse_text, self.tree)
+        ends = [offset for offset, standin in kept if standin == b" " and not _ends_formals(self.tree.root_node, offset)]
+        if ends:  # a kept blank no longer ends formals: the parser sees the comma
+            buf = bytearray(parse_text)
+            for offset in ends:
+                self._show_real(offset, 1, new, moved)
+                buf[offset : offset + 1] = b","
+            self._parse_text = bytes(buf)
+            self._repaired = [r for r in self._repaired if r[0] not in ends]
+            self.tree = self.parser.parse(self._parse_text, self.tree)
         self._repair()
         # Facts follow one edit at a time: through the parser's trees when the parser saw
         # repaired bytes (blanked commas, pipe stand-ins) at the same places before and after
