@@ -247,10 +247,38 @@ def test_a_service_split_in_files(clan: Path) -> None:
         ("services/hello/greeter.nix", "{ settings }:", "{ settings, ... }:"),
         (HELLO, "imports = [ ./greeter.nix ];", "imports = [ ];"),
         (HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];"),
+        # a part again: its edits re-check the instances (the module's own file was edited
+        # last, so its parts are read again for this)
+        ("services/hello/greeter.nix", "options.textx", "options.text"),
+        (HELLO, "imports = [ ./greeter.nix ];", "imports = [ ];"),
+        ("services/hello/greeter.nix", "options.text", "options.textx"),  # no part now
+        (HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];"),
+        ("services/hello/greeter.nix", "options.textx", "options.text"),
     ]
     for relative, old, new in steps:
         editor.replace(relative, old, new)
         editor.check()
+
+
+def test_a_part_imported_by_an_edit_then_edited(clan: Path) -> None:
+    """Typing in a module's own file does not read its parts again (it stays one of them);
+    a file it imports after an edit is its part as soon as that file is edited, though
+    nothing asked for the module's parts in between."""
+    hello = clan / HELLO
+    text = hello.read_text()
+    start = text.index("  roles.greeter = {")
+    end = text.rindex("}")
+    (clan / "services/hello/greeter.nix").write_text("{\n" + text[start:end] + "}\n")
+    hello.write_text(text[:start] + "  imports = [ ];\n" + text[end:])
+    editor = Editor(clan)
+    editor.open(CLAN)
+    editor.open(HELLO)
+    editor.open("services/hello/greeter.nix")
+    editor.check()
+    editor.replace(HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];")
+    editor.replace("services/hello/greeter.nix", "options.text", "options.textx")
+    editor.live.diagnostics(editor.path(CLAN))
+    editor.check()  # the clan's instance sets `text`, which greeter.nix no longer declares
 
 
 def test_closing_a_buffer_whose_file_holds_a_clan(clan: Path) -> None:

@@ -404,8 +404,9 @@ class WorkspaceIndex:
             return None
         return self.module_files.module(registration.path)
 
-    # what `module_changed` keeps: derived from the clans, not from any module's text
-    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "interface-specs", "module-names", "targets", "inventory")
+    # what `module_changed` keeps: derived from the clans, not from any module's text (the
+    # parts maps are kept up to date per module, see _forget_parts)
+    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "owners-of", "unread-parts", "interface-specs", "module-names", "targets", "inventory")
 
     def module_changed(self, name: str) -> None:
         """A file of registered module `name` was edited: the module is read again, and what
@@ -416,28 +417,62 @@ class WorkspaceIndex:
         for key in [k for k in derived if k not in self._KEPT_ON_MODULE_EDIT]:
             del derived[key]
         derived.get("targets", {}).pop((name, "self"), None)
-        derived.get("module-parts", {}).pop(name, None)
+        self._forget_parts(name)
         for run in derived.get("inventory", {}).values():
             run.stale.add(name)
 
+    def _parts_maps(self) -> tuple[dict[str, list[str]], dict[str, list[str]], set[str]]:
+        """module name -> absolute paths of its parts, path -> the modules it is a part of,
+        and the modules whose parts are not read yet (at first every one)."""
+        derived = self._derived
+        if "module-parts" not in derived:
+            derived["module-parts"], derived["owners-of"], derived["unread-parts"] = {}, {}, set(self.modules)
+        return derived["module-parts"], derived["owners-of"], derived["unread-parts"]
+
+    def _read_parts(self, name: str) -> list[str]:
+        parts, owners_of, unread = self._parts_maps()
+        module = self.module(name)
+        found = [os.path.abspath(p.source.path) for p in (module.parts() if module is not None else ()) if p.source.path]
+        parts[name] = found
+        for path in found:
+            owners_of.setdefault(path, []).append(name)
+        unread.discard(name)
+        self._derived.pop("owners", None)
+        return found
+
+    def _forget_parts(self, name: str) -> None:
+        """An edited module may import other files now: its parts are read again when asked."""
+        parts, owners_of, unread = self._parts_maps()
+        for path in parts.pop(name, ()):
+            names = owners_of.get(path, [])
+            if name in names:
+                names.remove(name)
+        unread.add(name)
+
     def modules_with_part(self, path: str) -> list[str]:
-        """The registered modules that have the file at absolute `path` among their parts."""
-        if path not in self.owners():  # reads every module's parts once
-            return []
-        return [name for name, parts in self._derived["module-parts"].items() if path in parts]
+        """The registered modules that have the file at absolute `path` among their parts.
+
+        A module's own file is one of its parts whatever the texts say: typing in it does
+        not read the module again just to learn that (it did, on every keystroke)."""
+        _, owners_of, unread = self._parts_maps()
+        names = [name for name in owners_of.get(path, ()) if name not in unread]
+        for name in list(unread):
+            registration = self.modules.get(name)
+            if registration is not None and registration.inline is None and registration.path is not None and os.path.abspath(registration.path) == path:
+                names.append(name)
+            elif path in self._read_parts(name):
+                names.append(name)
+        return names
 
     def owners(self) -> dict[str, str]:
-        """Absolute path of every part of a registered module -> the module's name."""
+        """Absolute path of every part of a registered module -> the module's name (the
+        first registered, when several share a file)."""
         if "owners" not in self._derived:
-            parts = self._derived.setdefault("module-parts", {})  # kept per module across edits to others
-            found: dict[str, str] = {}
-            for name in self.modules:
-                if name not in parts:
-                    module = self.module(name)
-                    parts[name] = [os.path.abspath(p.source.path) for p in (module.parts() if module is not None else ()) if p.source.path]
-                for path in parts[name]:
-                    found.setdefault(path, name)
-            self._derived["owners"] = found
+            _, owners_of, unread = self._parts_maps()
+            for name in [n for n in self.modules if n in unread]:
+                self._read_parts(name)
+            order = {name: number for number, name in enumerate(self.modules)}
+            self._derived["owners"] = {path: min(names, key=order.__getitem__) for path, names in owners_of.items() if names}
         return self._derived["owners"]
 
     def inventory_paths(self) -> set[str]:
