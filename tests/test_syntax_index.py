@@ -47,6 +47,24 @@ def test_index_after_edits_equals_a_fresh_index(text: bytes) -> None:
         assert kept.spans() == fresh.spans(), (start, end, new)
 
 
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:20]] + [TRAILING_COMMA], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:20]] + ["trailing-comma"])
+def test_selects_of_a_name_are_those_a_scan_finds(text: bytes) -> None:
+    """selects_of finds a variable's selects by searching the text for its name: the same
+    selects, in the same order, as reading them all, whole file or below a node."""
+    rng = random.Random(len(text) + 1)
+    tree = SyntaxTree(text)
+    for start, end, new in [(0, 0, b"")] + list(random_edits(tree, rng, 12)):
+        tree.edit(start, end, new)
+        index = tree.index
+        spots = [sorted(rng.randrange(len(tree.text) + 1) for _ in range(2)) for _ in range(3)]
+        nodes = [None] + [tree.model_root.descendant_for_byte_range(a, b) for a, b in spots]
+        for name in (b"settings", b"clanLib", b"roles", b"instances", b"lib", b"x", b"config"):
+            for node in nodes:
+                scanned = index.selects if node is None else index.selects_in(node)
+                expected = [s._entry for s in scanned if s.base_text == name]
+                assert [s._entry for s in index.selects_of(name, node)] == expected, (name, node)
+
+
 def test_entries_give_the_nodes_of_the_current_tree() -> None:
     tree = SyntaxTree(TRAILING_COMMA)
     tree.index  # noqa: B018

@@ -167,8 +167,8 @@ def _param_selects(site: "Site") -> list[tuple[Node, str]]:
     text = site.part.source.text
     param = function.param.encode()
     found = []
-    for select in site.part.source.tree.index.selects_in(body):
-        if select.has_default or select.base_text != param:
+    for select in site.part.source.tree.index.selects_of(param, body):
+        if select.has_default:
             continue
         first = select.path.named_children[0] if select.path.named_children else None
         if first is not None and first.type == "identifier":
@@ -229,8 +229,8 @@ def role_settings(ctx: Context) -> None:
             continue
         text = site.part.source.text
         wanted = base.encode()
-        for select in site.part.source.tree.index.selects_in(body):
-            if select.has_attr or select.base_text != wanted:
+        for select in site.part.source.tree.index.selects_of(wanted, body):
+            if select.has_attr:
                 continue
             if text.find(b"settings", select.start_byte, select.end_byte) == -1:
                 continue  # no `settings` in its path: its nodes are not looked up
@@ -270,8 +270,8 @@ def unknown_setting_read(ctx: Context) -> None:
             continue
         text = site.part.source.text
         formal = site.function.formal("settings").node
-        for select in site.part.source.tree.index.selects_in(body):
-            if select.has_default or select.base_text != b"settings":
+        for select in site.part.source.tree.index.selects_of(b"settings", body):
+            if select.has_default:
                 continue
             scope = binder_of(select.base, text, site.part.source.tree.root)
             # by offsets: on half-typed text the model reads a recovered tree, not `root`

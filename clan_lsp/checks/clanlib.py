@@ -143,8 +143,8 @@ def select_exports(ctx: Context) -> None:
                 continue
             param = predicate.param.encode()
             text = source.text
-            for select in source.tree.index.selects_in(body):
-                if select.base_text != param or not select.path.named_children:
+            for select in source.tree.index.selects_of(param, body):
+                if not select.path.named_children:
                     continue
                 first = select.path.named_children[0]
                 if first.type != "identifier":
@@ -183,8 +183,8 @@ def _clanlib_selects(source: SourceFile) -> list[tuple[Select, list[str]]]:
 
 def _find_clanlib_selects(source: SourceFile) -> Iterator[tuple[Select, list[str]]]:
     text = source.text
-    for select in source.tree.index.selects:
-        if select.has_attr or select.base_text != b"clanLib":
+    for select in source.tree.index.selects_of(b"clanLib"):
+        if select.has_attr:
             continue
         start, end = select.start_byte, select.end_byte
         if not any(all(text.find(word, start, end) != -1 for word in words) for words in _RENAMED_WORDS):

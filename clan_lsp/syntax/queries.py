@@ -256,6 +256,25 @@ class SyntaxIndex:
     def selects_in(self, node: Node) -> list[Select]:
         return [Select(self, s) for s in _in_range(self._selects, self._starts[1], node.start_byte, node.end_byte)]
 
+    def selects_of(self, base: bytes, within: Node | None = None) -> list[Select]:
+        """The selects from the variable named `base` (`settings.x`, `settings ? x`), below
+        `within` when given, in order. Found where the text spells the name (a select starts
+        where its variable does), not by reading every select: rules ask for a few names."""
+        text, starts, entries = self.text, self._starts[1], self._selects
+        low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(text))
+        width = len(base)
+        found = []
+        at = text.find(base, low, high)
+        while at != -1:
+            number = bisect.bisect_left(starts, at)
+            while number < len(entries) and entries[number][0] == at:
+                entry = entries[number]
+                if entry[3] == at + width and entry[1] <= high:
+                    found.append(Select(self, entry))
+                number += 1
+            at = text.find(base, at + width, high)
+        return found
+
     def variable_spans_in(self, node: Node) -> list[tuple[int, int]]:
         """(start, end) of every variable read below node: enough to read their names."""
         return _in_range(self._variables, self._starts[2], node.start_byte, node.end_byte)
