@@ -65,6 +65,18 @@ def test_selects_of_a_name_are_those_a_scan_finds(text: bytes) -> None:
                 assert [s._entry for s in index.selects_of(name, node)] == expected, (name, node)
 
 
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:20]] + [TRAILING_COMMA], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:20]] + ["trailing-comma"])
+def test_calls_by_their_callee_ending_are_those_a_scan_finds(text: bytes) -> None:
+    rng = random.Random(len(text) + 2)
+    tree = SyntaxTree(text)
+    for start, end, new in [(0, 0, b"")] + list(random_edits(tree, rng, 12)):
+        tree.edit(start, end, new)
+        index = tree.index
+        for endings in ((b"mkExports",), (b"buildScopeKey", b"selectExports"), (b"f",), (b"lib.mkOption", b"mkDefault")):
+            expected = [c._entry for c in index.calls if c.callee_text.endswith(endings)]
+            assert [c._entry for c in index.calls_ending(endings)] == expected, endings
+
+
 def test_entries_give_the_nodes_of_the_current_tree() -> None:
     tree = SyntaxTree(TRAILING_COMMA)
     tree.index  # noqa: B018
@@ -131,3 +143,31 @@ def test_a_binding_an_edit_leaves_in_place_is_found_without_changed_ranges() -> 
     tree.edit(at, at, b'"')  # broken: the parser's error recovery may reshape anything
     old_tree, start, _, new_end = tree._last_edit
     assert _same_binding(tree.tree, old_tree, start - 1, new_end + 1) is None
+
+
+def test_renaming_a_key_reads_only_the_key_again() -> None:
+    """Typing in a key leaves its value's bytes and the parser's state before them as they
+    were: the facts read again are the key's, the value's are moved (and still equal a
+    fresh build, renamed into a duplicate and out of it)."""
+    from clan_lsp.syntax.duplicates import Duplicates
+    from clan_lsp.syntax.parse import Touched
+
+    text = b"{\n  roles.peer.perInstance = { settings, ... }: { x = settings.a; y = { b = 1; b = 2; }; };\n  rolesx = f { };\n}\n"
+    tree = SyntaxTree(text)
+    tree.index, tree.duplicates  # noqa: B018 - built, so that edits update them
+    # (bytes to find, where in them the edit starts, how many it removes, what it inserts, the key after)
+    for find, offset, removed, inserted, key in (
+        (b"perInstance =", 10, 1, b"", b"roles.peer.perInstanc"),
+        (b"rolesx =", 5, 1, b"", b"roles"),  # now a duplicate of `roles`
+        (b"roles =", 5, 0, b"y", b"rolesy"),  # and no more
+        (b"perInstanc =", 10, 0, b"e", b"roles.peer.perInstance"),
+    ):
+        at = tree.text.index(find) + offset
+        tree.edit(at, at + removed, inserted)
+        touched = Touched.of(tree.tree, tree.text, *tree._last_edit)
+        assert touched.region is not None and touched.region.type == "attrpath"
+        assert tree.text[touched.span_start : touched.span_end] == key
+        assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
+        fresh = Duplicates.build(tree.model_root, tree.text)
+        assert (tree.duplicates.found, tree.duplicates.repeated) == (fresh.found, fresh.repeated)
+    assert [d.name for d in tree.duplicates.found] == ["b"]

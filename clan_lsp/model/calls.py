@@ -21,9 +21,7 @@ def calls(source: SourceFile, names: tuple[str, ...]) -> list[tuple[str, Node, l
 def _calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:
     text = source.text
     endings = tuple(name.encode() for name in names)
-    for call in source.tree.index.calls:
-        if not call.callee_text.endswith(endings):  # cheap: most calls are of other functions
-            continue
+    for call in source.tree.index.calls_ending(endings):  # most calls are of other functions
         callee = dotted_name(call.callee, text)
         if callee and callee[-1] in names:
             yield callee[-1], call.callee, call.args

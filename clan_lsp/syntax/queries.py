@@ -187,6 +187,7 @@ class SyntaxIndex:
         self._starts = ([c[0] for c in self._calls], [s[0] for s in self._selects], [v[0] for v in self._variables])
         self._call_objects: list[Call] | None = None
         self._select_objects: list[Select] | None = None
+        self._callee_ends: dict[int, list[int]] | None = None  # see calls_ending
 
     @classmethod
     def build(cls, root: Node, text: bytes) -> "SyntaxIndex":
@@ -255,6 +256,23 @@ class SyntaxIndex:
 
     def selects_in(self, node: Node) -> list[Select]:
         return [Select(self, s) for s in _in_range(self._selects, self._starts[1], node.start_byte, node.end_byte)]
+
+    def calls_ending(self, endings: tuple[bytes, ...]) -> list[Call]:
+        """The calls whose callee as written ends with one of `endings` (`mkExports`,
+        `clanLib.buildScopeKey`), in order: found where the text spells them."""
+        if self._callee_ends is None:
+            ends: dict[int, list[int]] = {}
+            for number, entry in enumerate(self._calls):
+                ends.setdefault(entry[3], []).append(number)
+            self._callee_ends = ends
+        text, callee_ends = self.text, self._callee_ends
+        numbers: set[int] = set()
+        for ending in endings:
+            at = text.find(ending)
+            while at != -1:
+                numbers.update(callee_ends.get(at + len(ending), ()))
+                at = text.find(ending, at + 1)
+        return [Call(self, self._calls[number]) for number in sorted(numbers)]
 
     def selects_of(self, base: bytes, within: Node | None = None) -> list[Select]:
         """The selects from the variable named `base` (`settings.x`, `settings ? x`), below
