@@ -146,8 +146,8 @@ def test_a_binding_an_edit_leaves_in_place_is_found_without_changed_ranges() -> 
 
 
 def test_renaming_a_key_reads_only_the_key_again() -> None:
-    """Typing in a key leaves its value's bytes and the parser's state before them as they
-    were: the facts read again are the key's, the value's are moved (and still equal a
+    """Typing in a key (or in the formals of a function a binding binds) leaves what follows,
+    its bytes and the parser's state before them, as they were: the facts read again are the key's, the value's are moved (and still equal a
     fresh build, renamed into a duplicate and out of it)."""
     from clan_lsp.syntax.duplicates import Duplicates
     from clan_lsp.syntax.parse import Touched
@@ -161,11 +161,12 @@ def test_renaming_a_key_reads_only_the_key_again() -> None:
         (b"rolesx =", 5, 1, b"", b"roles"),  # now a duplicate of `roles`
         (b"roles =", 5, 0, b"y", b"rolesy"),  # and no more
         (b"perInstanc =", 10, 0, b"e", b"roles.peer.perInstance"),
+        (b"settings, ...", 8, 0, b"x", b"{ settingsx, ... }"),  # formals: the body after them is as it was
     ):
         at = tree.text.index(find) + offset
         tree.edit(at, at + removed, inserted)
         touched = Touched.of(tree.tree, tree.text, *tree._last_edit)
-        assert touched.region is not None and touched.region.type == "attrpath"
+        assert touched.region is not None and touched.region.type in ("attrpath", "formals")
         assert tree.text[touched.span_start : touched.span_end] == key
         assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
         fresh = Duplicates.build(tree.model_root, tree.text)

@@ -170,20 +170,34 @@ def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: i
     return binding
 
 
-def _within_key(binding: Node, old_tree: tree_sitter.Tree, start: int, new_end: int) -> Node | None:
-    """The binding's attribute path when the edit [start, new_end) lies in it and left the
-    value where it was (same span and type in the edited old tree as in the new): the value's
-    bytes and the parser's state before it (after `=`) are unchanged, so is all below it."""
+def _narrowed(binding: Node, old_tree: tree_sitter.Tree, start: int, new_end: int) -> Node | None:
+    """The part of the binding the edit [start, new_end) lies in, when all after that part
+    is as it was: its key (the value after `=`), or the formals of a function it binds (the
+    body after `:`). Their bytes are unchanged and so is the parser's state before them, so
+    is all below them; the edited old tree must show them at the same span, of the same type."""
     key = binding.child_by_field_name("attrpath")
     value = binding.child_by_field_name("expression")
-    if key is None or value is None or not (key.start_byte <= start and new_end <= key.end_byte):
+    if key is None or value is None:
         return None
-    old = old_tree.root_node.descendant_for_byte_range(value.start_byte, value.end_byte)
-    while old is not None and old.start_byte == value.start_byte and old.end_byte == value.end_byte:
-        if old.type == value.type and old.parent is not None and old.parent.type == "binding":
-            return key
-        old = old.parent
+    if key.start_byte <= start and new_end <= key.end_byte:
+        return key if _as_before(value, old_tree) else None
+    if value.type == "function_expression":
+        formals = value.child_by_field_name("formals")
+        body = value.child_by_field_name("body")
+        if formals is not None and body is not None and formals.start_byte <= start and new_end <= formals.end_byte:
+            return formals if _as_before(body, old_tree) else None
     return None
+
+
+def _as_before(node: Node, old_tree: tree_sitter.Tree) -> bool:
+    """Whether the edited old tree has a node of node's span and type, under a parent of its type."""
+    parent_type = node.parent.type if node.parent is not None else None
+    old = old_tree.root_node.descendant_for_byte_range(node.start_byte, node.end_byte)
+    while old is not None and old.start_byte == node.start_byte and old.end_byte == node.end_byte:
+        if old.type == node.type and (old.parent.type if old.parent is not None else None) == parent_type:
+            return True
+        old = old.parent
+    return False
 
 
 @dataclass
@@ -193,8 +207,8 @@ class Touched:
     Outside the ranges tree-sitter reports as changed, every node keeps its ancestors, so
     what was found there is the old finding moved by the edit. What changed lies in the
     span [span_start, span_end) of the new tree, within `region`: the innermost `binding`
-    holding it (or only its `attrpath`, when the change is a key's and left the value as it
-    was), or, for a change between bindings (typing a new one), the set's bindings around it. Whatever lies in the span is read again; None: read everything again.
+    holding it (or only its key or the formals of the function it binds, when the change
+    lies there and left what follows as it was), or, for a change between bindings (typing a new one), the set's bindings around it. Whatever lies in the span is read again; None: read everything again.
     """
 
     start: int
@@ -208,9 +222,9 @@ class Touched:
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
         kept = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
         if kept is not None:
-            key = _within_key(kept, old_tree, start, new_end)
-            if key is not None:  # renaming a key: what its value holds is as it was, moved
-                return cls(start, old_end, new_end, key, key.start_byte, key.end_byte)
+            part = _narrowed(kept, old_tree, start, new_end)
+            if part is not None:  # a key or formals: what follows them is as it was, moved
+                return cls(start, old_end, new_end, part, part.start_byte, part.end_byte)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte)
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):
