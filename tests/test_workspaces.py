@@ -122,3 +122,24 @@ def test_core_interface_names_and_fields_are_not_renamed() -> None:
     assert ide.rename(source, modules, text.index("port") + 1, "p", workspace=index) is None
     assert ide.rename(source, modules, text.index('"peer"') + 2, "p", workspace=index) is None
     assert ide.prepare_rename(source, modules, text.index("port") + 1, workspace=index) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"{ clan = { }; }", True),
+        (b"{ clan.inventory.machines = { }; }", True),
+        (b'{ clan . "modules".x = ./x.nix; }', True),
+        (b"{ clan.meta.name = \"x\"; }", True),
+        (b"{ config.clan.core.vars.generators = { }; }", False),  # a machine's module
+        (b"{ clan.metadata = 1; }", False),  # not one of clan's keys
+        (b"{ myclan = 1; _clan.modules = 1; \"clan\".meta = 1; }", False),  # another name
+        (b"{ clan\n    =\n  { }; }", True),
+        (b"{ x.exportInterfaces = 1; }", True),
+        (b"", False),
+    ],
+)
+def test_files_that_may_set_a_clan_no_entry_reaches(text: bytes, expected: bool) -> None:
+    from clan_lsp.semantics.clan import may_be_orphan
+
+    assert may_be_orphan(text) is expected

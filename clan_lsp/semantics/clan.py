@@ -128,16 +128,10 @@ def may_be_orphan(text: bytes) -> bool:
     (a machine's NixOS module) is none: such files stay unparsed."""
     if b"inventory" in text or b"exportInterfaces" in text:
         return True
-    at = text.find(b"clan")
-    while at != -1:  # `clan.` or `clan =` as a key (a find loop: a regex here is slow)
-        before = text[at - 1 : at]
-        after = text[at + 4 : at + 40].lstrip()
+    for found in _CLAN_SETTING.finditer(text):  # `clan.` or `clan =` as a key
+        before = text[found.start() - 1 : found.start()]
         if not (before.isalnum() or before in (b'"', b"_", b"'", b"-")):
-            if after[:1] == b"=":
-                return True
-            if after[:1] == b"." and _CLAN_KEY.match(after[1:].lstrip()):
-                return True
-        at = text.find(b"clan", at + 4)
+            return True
     return False
 
 
@@ -317,6 +311,9 @@ class ClanFinder:
 
 _CLAN_KEYS = ("inventory", "modules", "exportInterfaces", "machines", "meta", "imports")
 _CLAN_KEY = re.compile(rb'"?(?:' + b"|".join(k.encode() for k in _CLAN_KEYS) + rb')(?![\w\'-])')
+# `clan =` or `clan.<one of clan's keys>` (the character before is checked apart: a regex
+# starting with a look-behind tries every byte, one starting with `clan` skips to each)
+_CLAN_SETTING = re.compile(rb"clan\s*(?:=|\.\s*" + _CLAN_KEY.pattern + rb")")
 
 
 def _has_clan_keys(attrs: AttrSet) -> bool:
