@@ -210,23 +210,22 @@ class SyntaxIndex:
             low, high = bisect.bisect_left(starts, fresh_start), bisect.bisect_left(starts, stale_end)
             if any(entry[1] > stale_end for entry in entries[low:high]):
                 return SyntaxIndex.build(root, text)  # overlaps the binding partly: not in a tree; be safe
-            before = []
-            for entry in entries[:low]:
-                if entry[1] < fresh_start:
-                    before.append(entry)  # ends before the span: as it was
-                elif entry[1] >= stale_end:  # holds the binding: its end and later parts move
-                    if number == 0:
-                        a, b, c, d, kind, args = entry
-                        before.append((a, move(b), move(c), move(d), kind, tuple((move(s), move(e), k) for s, e, k in args)))
-                    elif number == 1:
-                        before.append(tuple(move(at) for at in entry[:6]) + entry[6:])
-                    else:
-                        before.append((entry[0], move(entry[1])))
-                else:
+            before = entries[:low]  # what ends before the span is as it was
+            for at in [at for at, entry in enumerate(before) if entry[1] >= fresh_start]:
+                entry = before[at]
+                if entry[1] < stale_end:
                     return SyntaxIndex.build(root, text)  # overlaps the binding partly: be safe
+                # holds the binding: its end and later parts move
+                if number == 0:
+                    a, b, c, d, kind, args = entry
+                    before[at] = (a, move(b), move(c), move(d), kind, tuple([(move(s), move(e), k) for s, e, k in args]))
+                elif number == 1:
+                    before[at] = tuple([move(offset) for offset in entry[:6]]) + entry[6:]
+                else:
+                    before[at] = (entry[0], move(entry[1]))
             after = entries[high:]  # everything here starts after the edit: all of it moves
             if delta and number == 0:
-                after = [(a + delta, b + delta, c + delta, d + delta, kind, tuple((s + delta, e + delta, k) for s, e, k in args)) for a, b, c, d, kind, args in after]
+                after = [(a + delta, b + delta, c + delta, d + delta, kind, tuple([(s + delta, e + delta, k) for s, e, k in args])) for a, b, c, d, kind, args in after]
             elif delta and number == 1:
                 after = [(a + delta, b + delta, c + delta, d + delta, e + delta, f + delta, g, h) for a, b, c, d, e, f, g, h in after]
             elif delta:
