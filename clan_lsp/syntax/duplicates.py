@@ -257,7 +257,9 @@ class Duplicates:
         holders: list[tuple[Node, bool]] = []
         below = around if around.type == "binding" else None  # the holder's binding the change is in
         climbed = [around]  # the nodes from the span up, so a holder's own binding is known without asking parents
-        node = around.parent
+        above = list(reversed(touched.ancestors)) if touched.ancestors is not None else None
+        node = above[0] if above else around.parent if above is None else None
+        step = 0
         while node is not None:
             if node.type == "binding":
                 below = node
@@ -267,7 +269,8 @@ class Duplicates:
                 holders.append((node, self._reads_again(node, below if direct else None, touched, text)))
                 below = None
             climbed.append(node)
-            node = node.parent
+            step += 1
+            node = (above[step] if step < len(above) else None) if above is not None else node.parent
         kept_holders = {node.start_byte for node, again in holders if not again}
         found: list[Duplicate] = []
         for duplicate in self.found:

@@ -147,57 +147,65 @@ def _stand_in(text: bytes, tree: tree_sitter.Tree, replacements: list[tuple[int,
     return text, parser.parse(text, tree)
 
 
-def _innermost_binding(tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
-    return binding_of(tree.root_node.descendant_for_byte_range(low, high))
+def _ancestry(tree: tree_sitter.Tree, low: int, high: int) -> list[Node]:
+    """The nodes from the root down to the smallest holding [low, high), found going down
+    with a cursor (each `.parent` costs the depth: walking up is quadratic)."""
+    cursor = tree.walk()
+    path = [cursor.node]
+    while cursor.goto_first_child_for_byte(low) is not None:
+        node = cursor.node
+        if not (node.start_byte <= low and high <= node.end_byte and low < node.end_byte):
+            break
+        path.append(node)
+    return path
 
 
-def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> Node | None:
+def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> tuple[list[Node], Node] | None:
     """The innermost binding holding [low, high) when the edit left it in place: the same
     span and the same ancestors in the edited old tree (its offsets are the new ones) as in
     the new tree, both without errors. Then the parse around it is what it was (the parser
     reaches the binding's end in the same state), and tree-sitter's changed ranges (a walk
-    of both whole trees: 3.7 ms on a 256 KB clan file) would lie within it."""
+    of both whole trees: 3.7 ms on a 256 KB clan file) would lie within it.
+
+    Given as the new tree's nodes from the root down to the binding, and the old binding."""
     if new_tree.root_node.has_error or old_tree.root_node.has_error:
         return None  # error recovery may reshape what lies around the binding
-    binding = _innermost_binding(new_tree, low, high)
-    new, old = binding, _innermost_binding(old_tree, low, high) if binding is not None else None
-    while new is not None and old is not None:
-        if new.type != old.type or new.start_byte != old.start_byte or new.end_byte != old.end_byte:
-            return None
-        new, old = new.parent, old.parent
-    if new is not None or old is not None:
+    new = _ancestry(new_tree, low, high)
+    depth = max((at for at, node in enumerate(new) if node.type == "binding"), default=-1)
+    if depth < 0:
         return None
-    return binding
+    old = _ancestry(old_tree, low, high)
+    if len(old) <= depth or old[depth].type != "binding" or any(node.type == "binding" for node in old[depth + 1 :]):
+        return None
+    for a, b in zip(new[: depth + 1], old[: depth + 1]):
+        if a.type != b.type or a.start_byte != b.start_byte or a.end_byte != b.end_byte:
+            return None
+    return new[: depth + 1], old[depth]
 
 
-def _narrowed(binding: Node, old_tree: tree_sitter.Tree, start: int, new_end: int) -> Node | None:
+def _narrowed(binding: Node, old_binding: Node, start: int, new_end: int) -> Node | None:
     """The part of the binding the edit [start, new_end) lies in, when all after that part
     is as it was: its key (the value after `=`), or the formals of a function it binds (the
     body after `:`). Their bytes are unchanged and so is the parser's state before them, so
-    is all below them; the edited old tree must show them at the same span, of the same type."""
+    is all below them; the edited old tree's binding must show them at the same span, of the
+    same type."""
     key = binding.child_by_field_name("attrpath")
     value = binding.child_by_field_name("expression")
-    if key is None or value is None:
+    old_value = old_binding.child_by_field_name("expression")
+    if key is None or value is None or old_value is None:
         return None
     if key.start_byte <= start and new_end <= key.end_byte:
-        return key if _as_before(value, old_tree) else None
-    if value.type == "function_expression":
+        return key if _alike(value, old_value) else None
+    if value.type == "function_expression" and old_value.type == "function_expression":
         formals = value.child_by_field_name("formals")
-        body = value.child_by_field_name("body")
-        if formals is not None and body is not None and formals.start_byte <= start and new_end <= formals.end_byte:
-            return formals if _as_before(body, old_tree) else None
+        body, old_body = value.child_by_field_name("body"), old_value.child_by_field_name("body")
+        if formals is not None and body is not None and old_body is not None and formals.start_byte <= start and new_end <= formals.end_byte:
+            return formals if _alike(body, old_body) else None
     return None
 
 
-def _as_before(node: Node, old_tree: tree_sitter.Tree) -> bool:
-    """Whether the edited old tree has a node of node's span and type, under a parent of its type."""
-    parent_type = node.parent.type if node.parent is not None else None
-    old = old_tree.root_node.descendant_for_byte_range(node.start_byte, node.end_byte)
-    while old is not None and old.start_byte == node.start_byte and old.end_byte == node.end_byte:
-        if old.type == node.type and (old.parent.type if old.parent is not None else None) == parent_type:
-            return True
-        old = old.parent
-    return False
+def _alike(node: Node, old: Node) -> bool:
+    return node.type == old.type and node.start_byte == old.start_byte and node.end_byte == old.end_byte
 
 
 @dataclass
@@ -217,15 +225,20 @@ class Touched:
     region: Node | None
     span_start: int = 0
     span_end: int = 0
+    # the region's ancestors from the root down (not including it) when known: climbing
+    # with `.parent` costs the depth at each step
+    ancestors: list[Node] | None = None
 
     @classmethod
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
-        kept = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
-        if kept is not None:
-            part = _narrowed(kept, old_tree, start, new_end)
+        same = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
+        if same is not None:
+            path, old_binding = same
+            kept = path[-1]
+            part = _narrowed(kept, old_binding, start, new_end)
             if part is not None:  # a key or formals: what follows them is as it was, moved
-                return cls(start, old_end, new_end, part, part.start_byte, part.end_byte)
-            return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte)
+                return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
+            return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):
             low, high = min(low, changed.start_byte), max(high, changed.end_byte)

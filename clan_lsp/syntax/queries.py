@@ -170,21 +170,26 @@ def _entries(top: Node, span: tuple[int, int] | None = None) -> tuple[list[tuple
     return calls, selects, variables
 
 
-def _in_range(entries: list[tuple], starts: list[int], start: int, end: int) -> list[tuple]:
-    low = bisect.bisect_left(starts, start)
-    high = bisect.bisect_left(starts, end)
-    return [e for e in entries[low:high] if e[1] <= end]
+_PENDING_MOVES = 16  # moves a table keeps unapplied before it applies them all (see _Table)
 
 
 class _Table:
-    """Entries of one kind as one flat list of offsets (`width` a row, start and end first)
-    and their other fields: after an edit, moving every entry behind it is one map over
-    ints in C, not a tuple built per entry (0.2-0.4 ms a keystroke on a 30 KB module)."""
+    """Entries of one kind, sorted by start: a flat list of offsets (`width` a row, start
+    and end first) and the other fields of each row (`extras`; a call's arguments hold
+    offsets too).
 
-    __slots__ = ("width", "offsets", "extras", "_starts")
+    After an edit the rows behind it move. Rewriting them costs a new int per offset (0.4
+    ms a keystroke on a 30 KB module, the most of all the index does), so a move is noted
+    instead, as (first row, delta), and added when a row is read: the true offsets of row r
+    are the stored ones plus the deltas of the moves noted at or before r. After a few
+    edits every row is rewritten once."""
 
-    def __init__(self, width: int, offsets: list[int], extras: list[tuple]):
+    __slots__ = ("width", "offsets", "extras", "move_rows", "move_sums", "_starts")
+
+    def __init__(self, width: int, offsets: list[int], extras: list[tuple], move_rows: list[int] | None = None, move_sums: list[int] | None = None):
         self.width, self.offsets, self.extras = width, offsets, extras
+        self.move_rows = move_rows or []  # where each noted move begins, ascending
+        self.move_sums = move_sums or []  # the deltas of the moves up to each, summed
         self._starts: list[int] | None = None
 
     @classmethod
@@ -194,57 +199,129 @@ class _Table:
     def __len__(self) -> int:
         return len(self.extras)
 
+    # -- reading (true offsets)
+
+    def _delta(self, row: int) -> int:
+        at = bisect.bisect_right(self.move_rows, row)
+        return self.move_sums[at - 1] if at else 0
+
+    def _segments(self) -> list[tuple[int, int, int]]:
+        """(first row, end row, delta) of each run of rows that one sum of moves applies to."""
+        bounds = [0] + self.move_rows + [len(self)]
+        deltas = [0] + self.move_sums
+        return [(bounds[i], bounds[i + 1], deltas[i]) for i in range(len(deltas)) if bounds[i] < bounds[i + 1]]
+
     @property
-    def starts(self) -> list[int]:
+    def _stored_starts(self) -> list[int]:
         if self._starts is None:
             self._starts = self.offsets[0 :: self.width]
         return self._starts
 
-    def row(self, number: int) -> tuple:
-        width = self.width
-        return tuple(self.offsets[number * width : number * width + width]) + self.extras[number]
+    def first_at(self, at: int) -> int:
+        """The first row whose (true) start is at or after `at`."""
+        starts = self._stored_starts
+        if not self.move_rows:
+            return bisect.bisect_left(starts, at)
+        for low, high, delta in self._segments():
+            if starts[high - 1] + delta >= at:
+                return bisect.bisect_left(starts, at - delta, low, high)
+        return len(self)
 
-    def rows(self) -> list[tuple]:
-        return [self.row(number) for number in range(len(self))]
+    def start(self, row: int) -> int:
+        return self.offsets[row * self.width] + self._delta(row)
+
+    def end(self, row: int) -> int:
+        return self.offsets[row * self.width + 1] + self._delta(row)
+
+    def offset(self, row: int, column: int) -> int:
+        return self.offsets[row * self.width + column] + self._delta(row)
+
+    def row(self, number: int) -> tuple:
+        return self._row(number, self._delta(number))
+
+    def _row(self, number: int, delta: int) -> tuple:
+        width = self.width
+        offsets = self.offsets[number * width : number * width + width]
+        extras = self.extras[number]
+        if not delta:
+            return tuple(offsets) + extras
+        if width == 4:  # a call: its arguments' offsets move with it
+            kind, args = extras
+            extras = (kind, tuple([(a + delta, b + delta, k) for a, b, k in args]))
+        return tuple([offset + delta for offset in offsets]) + extras
+
+    def rows(self, low: int = 0, high: int | None = None) -> list[tuple]:
+        high = len(self) if high is None else high
+        found = []
+        for first, last, delta in self._segments():
+            found += [self._row(number, delta) for number in range(max(first, low), min(last, high))]
+        return found
 
     def in_range(self, start: int, end: int) -> list[tuple]:
-        starts, offsets, width = self.starts, self.offsets, self.width
-        low, high = bisect.bisect_left(starts, start), bisect.bisect_left(starts, end)
-        return [self.row(number) for number in range(low, high) if offsets[number * width + 1] <= end]
+        return [row for row in self.rows(self.first_at(start), self.first_at(end)) if row[1] <= end]
+
+    # -- an edit
 
     def updated(self, fresh: list[tuple], touched: Touched) -> "_Table | None":
-        """The table after the edit `touched` describes, with `fresh` (sorted) the entries
-        read again in its span; None when an entry overlaps the span partly (not a tree)."""
-        width, offsets = self.width, self.offsets
+        """The table after the edit `touched` describes, with `fresh` (sorted, true offsets)
+        the entries read again in its span; None when an entry overlaps the span partly."""
+        width, offsets, count = self.width, self.offsets, len(self)
         fresh_start, stale_end, delta, move = touched.span_start, touched.stale_end, touched.delta, touched.move
-        starts = self.starts
-        low, high = bisect.bisect_left(starts, fresh_start), bisect.bisect_left(starts, stale_end)
-        ends = offsets[1 :: width]
-        if any(end > stale_end for end in ends[low:high]):
+        low, high = self.first_at(fresh_start), self.first_at(stale_end)
+        if any(self.end(number) > stale_end for number in range(low, high)):
             return None
-        before = offsets[: low * width]  # what ends before the span is as it was
-        for number in [number for number, end in enumerate(ends[:low]) if end >= fresh_start]:
-            if ends[number] < stale_end:
-                return None
-            row = slice(number * width, number * width + width)  # holds the span: its end moves
-            before[row] = [move(offset) for offset in before[row]]
-        after = offsets[high * width :]  # everything here starts after the edit: all of it moves
+        before, extras = offsets[: low * width], self.extras[:low]  # what ends before the span is as it was
+        ends = offsets[1 :: width]
+        for first, last, shift in self._segments():
+            if first >= low:
+                break
+            for number in [number for number in range(first, min(last, low)) if ends[number] + shift >= fresh_start]:
+                row = self._row(number, shift)  # reaches into the span: it must hold it, and its end moves
+                if row[1] < stale_end:
+                    return None
+                moved = [move(offset) for offset in row[:width]]
+                before[number * width : number * width + width] = [offset - shift for offset in moved]
+                if width == 4:
+                    kind, args = row[width:]
+                    extras[number] = (kind, tuple([(move(a) - shift, move(b) - shift, k) for a, b, k in args]))
+        shift = self._delta(low)  # the moves noted at or before the span apply to what is read again in it
+        inside = [offset - shift for entry in fresh for offset in entry[:width]]
+        inside_extras = [entry[width:] for entry in fresh]
+        if shift and width == 4:
+            inside_extras = [(kind, tuple([(a - shift, b - shift, k) for a, b, k in args])) for kind, args in inside_extras]
+        after_row = low + len(fresh)
+        moves: dict[int, int] = {}
+        previous = 0
+        for row, total in zip(self.move_rows, self.move_sums):
+            own, previous = total - previous, total
+            at = row if row <= low else after_row if row <= high else row + after_row - high
+            moves[at] = moves.get(at, 0) + own
         if delta:
-            after = list(map(delta.__add__, after))
-        inside = [offset for entry in fresh for offset in entry[:width]]
-        extras = self.extras[:low] + [entry[width:] for entry in fresh] + self.extras[high:]
-        return _Table(width, before + inside + after, extras)
+            moves[after_row] = moves.get(after_row, 0) + delta
+        table = _Table(width, before + inside + offsets[high * width :], extras + inside_extras + self.extras[high:])
+        rows = sorted(row for row, own in moves.items() if own and row < count - (high - low) + len(fresh))
+        if len(rows) > _PENDING_MOVES:
+            every = table._with_moves(rows, moves).rows()
+            return _Table.of(width, every)
+        return table._with_moves(rows, moves)
+
+    def _with_moves(self, rows: list[int], moves: dict[int, int]) -> "_Table":
+        total, sums = 0, []
+        for row in rows:
+            total += moves[row]
+            sums.append(total)
+        self.move_rows, self.move_sums = rows, sums
+        return self
 
 
 class SyntaxIndex:
     """Calls, selections and variables of one tree, by byte span, sorted by start."""
 
-    def __init__(self, root: Node, text: bytes, calls: list[tuple], selects: "list[tuple] | _Table", variables: "list[tuple] | _Table", ordered: bool = False):
+    def __init__(self, root: Node, text: bytes, calls: "list[tuple] | _Table", selects: "list[tuple] | _Table", variables: "list[tuple] | _Table", ordered: bool = False):
         self.root, self.text = root, text
         if not ordered:
             calls, selects, variables = sorted(calls), sorted(selects), sorted(variables)
-        self._calls = calls
-        self._call_starts = [c[0] for c in calls]
+        self._calls = calls if isinstance(calls, _Table) else _Table.of(4, calls)
         self._selects = selects if isinstance(selects, _Table) else _Table.of(6, selects)
         self._variables = variables if isinstance(variables, _Table) else _Table.of(2, variables)
         self._call_objects: list[Call] | None = None
@@ -267,33 +344,17 @@ class SyntaxIndex:
         stale_end = touched.stale_end
 
         calls, selects, variables = _entries(around, (touched.span_start, touched.span_end))
-        entries, starts = self._calls, self._call_starts
-        low, high = bisect.bisect_left(starts, fresh_start), bisect.bisect_left(starts, stale_end)
-        if any(entry[1] > stale_end for entry in entries[low:high]):
+        tables = (self._calls.updated(sorted(calls), touched), self._selects.updated(sorted(selects), touched), self._variables.updated(sorted(variables), touched))
+        if any(table is None for table in tables):
             return SyntaxIndex.build(root, text)  # overlaps the binding partly: not in a tree; be safe
-        before = entries[:low]  # what ends before the span is as it was
-        for at in [at for at, entry in enumerate(before) if entry[1] >= fresh_start]:
-            entry = before[at]
-            if entry[1] < stale_end:
-                return SyntaxIndex.build(root, text)  # overlaps the binding partly: be safe
-            a, b, c, d, kind, args = entry  # holds the binding: its end and later parts move
-            before[at] = (a, move(b), move(c), move(d), kind, tuple([(move(s), move(e), k) for s, e, k in args]))
-        after = entries[high:]  # everything here starts after the edit: all of it moves
-        if delta:
-            after = [(a + delta, b + delta, c + delta, d + delta, kind, tuple([(s + delta, e + delta, k) for s, e, k in args])) for a, b, c, d, kind, args in after]
-        moved_selects = self._selects.updated(sorted(selects), touched)
-        moved_variables = self._variables.updated(sorted(variables), touched)
-        if moved_selects is None or moved_variables is None:
-            return SyntaxIndex.build(root, text)  # overlaps the binding partly: be safe
-        # before the binding, in it, after it: already in order
-        return SyntaxIndex(root, text, before + sorted(calls) + after, moved_selects, moved_variables, ordered=True)
+        return SyntaxIndex(root, text, *tables, ordered=True)
 
     # -- questions
 
     @property
     def calls(self) -> list[Call]:
         if self._call_objects is None:
-            self._call_objects = [Call(self, c) for c in self._calls]
+            self._call_objects = [Call(self, c) for c in self._calls.rows()]
         return self._call_objects
 
     @property
@@ -303,7 +364,7 @@ class SyntaxIndex:
         return self._select_objects
 
     def calls_in(self, node: Node) -> list[Call]:
-        return [Call(self, c) for c in _in_range(self._calls, self._call_starts, node.start_byte, node.end_byte)]
+        return [Call(self, c) for c in self._calls.in_range(node.start_byte, node.end_byte)]
 
     def selects_in(self, node: Node) -> list[Select]:
         return [Select(self, s) for s in self._selects.in_range(node.start_byte, node.end_byte)]
@@ -313,7 +374,7 @@ class SyntaxIndex:
         `clanLib.buildScopeKey`), in order: found where the text spells them."""
         if self._callee_ends is None:
             ends: dict[int, list[int]] = {}
-            for number, entry in enumerate(self._calls):
+            for number, entry in enumerate(self._calls.rows()):
                 ends.setdefault(entry[3], []).append(number)
             self._callee_ends = ends
         text, callee_ends = self.text, self._callee_ends
@@ -323,24 +384,24 @@ class SyntaxIndex:
             while at != -1:
                 numbers.update(callee_ends.get(at + len(ending), ()))
                 at = text.find(ending, at + 1)
-        return [Call(self, self._calls[number]) for number in sorted(numbers)]
+        return [Call(self, self._calls.row(number)) for number in sorted(numbers)]
 
     def selects_of(self, base: bytes, within: Node | None = None) -> list[Select]:
         """The selects from the variable named `base` (`settings.x`, `settings ? x`), below
         `within` when given, in order. Found where the text spells the name (a select starts
         where its variable does), not by reading every select: rules ask for a few names."""
         text, table = self.text, self._selects
-        starts, offsets, count = table.starts, table.offsets, len(table)
+        count = len(table)
         low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(text))
         width = len(base)
         found = []
         at = text.find(base, low, high)
         while at != -1:
-            number = bisect.bisect_left(starts, at)
-            while number < count and starts[number] == at:
-                row = number * 6  # (start, end, base_start, base_end, ...)
-                if offsets[row + 3] == at + width and offsets[row + 1] <= high:
-                    found.append(Select(self, table.row(number)))
+            number = table.first_at(at)
+            while number < count and table.start(number) == at:
+                row = table.row(number)  # (start, end, base_start, base_end, ...)
+                if row[3] == at + width and row[1] <= high:
+                    found.append(Select(self, row))
                 number += 1
             at = text.find(base, at + width, high)
         return found
@@ -354,4 +415,4 @@ class SyntaxIndex:
 
     def spans(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Every entry, for comparing an updated index with one built afresh."""
-        return self._calls, self._selects.rows(), self._variables.rows()
+        return self._calls.rows(), self._selects.rows(), self._variables.rows()
