@@ -77,22 +77,29 @@ def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str
 @dataclass
 class _InventoryRun:
     """The inventory findings of one index and generation, per instance, so that an edit to a
-    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`)."""
+    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`), and the
+    next index (an edit to the clan file) reuses the rows of the instances whose text is the same."""
 
     whole_clan: list[Finding]  # the rules that are not per instance
-    rows: list[tuple[InstanceDecl, list[Finding], str | None]]  # findings, and the module name used (None: unknown)
+    # per instance, in the order of `index.instances`: (instance, its findings, the module name
+    # used (None: unknown), its key in the store and the entry kept there (None: its findings
+    # are not kept, see `_instance_row`), where it starts)
+    rows: list[tuple]
+    clan: int  # `_clan_fingerprint`
+    module_names: int  # `_module_names`
     stale: set[str] = field(default_factory=set)  # modules edited since
     findings: list[Finding] | None = None
 
     def all(self) -> list[Finding]:
         if self.findings is None:
-            self.findings = self.whole_clan + [f for _, found, _ in self.rows for f in found]
+            self.findings = self.whole_clan + [f for row in self.rows for f in row[1]]
         return self.findings
 
 
 def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
     """Every inventory finding of the workspace (computed once per index and generation; after
-    an edit to a module, again for the instances that use it)."""
+    an edit to a module, again for the instances that use it; after an edit to the clan file,
+    again for the instances whose text changed)."""
     runs = index._derived.setdefault("inventory", {})
     run = runs.get(generation)
     per_instance = [r for r in INVENTORY_RULES if r.per_instance]
@@ -100,25 +107,82 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
         context = InventoryContext(index, generation)
         _run(context, [r for r in INVENTORY_RULES if not r.per_instance])
         clan = _clan_fingerprint(index, generation)
-        used: dict = {}
-        rows = [(instance, *_instance_findings(index, generation, instance, per_instance, clan, used)) for instance in index.instances]
-        store = getattr(index, "instance_findings", None)
-        if store is not None:  # keep what this clan still has, so the store does not grow
-            store.clear()
-            store.update(used)
-        run = runs[generation] = _InventoryRun(context.findings, rows)
+        previous = (getattr(index, "previous_inventory", None) or {}).get(generation)
+        rows = _carried_rows(index, generation, previous, per_instance, clan)
+        if rows is None:
+            used: dict = {}
+            rows = [_instance_row(index, generation, instance, per_instance, clan, used) for instance in index.instances]
+            store = getattr(index, "instance_findings", None)
+            if store is not None:  # keep what this clan still has, so the store does not grow
+                store.clear()
+                store.update(used)
+        index.previous_inventory = None  # let the last index's rows go
+        run = runs[generation] = _InventoryRun(context.findings, rows, clan, _module_names(index))
     elif run.stale:
         clan = _clan_fingerprint(index, generation)
         stale, run.stale = run.stale, set()
         run.rows = [
-            (instance, *_instance_findings(index, generation, instance, per_instance, clan, {})) if name is None or name in stale else (instance, found, name)
-            for instance, found, name in run.rows
+            _instance_row(index, generation, row[0], per_instance, clan, {}) if row[2] is None or row[2] in stale else row
+            for row in run.rows
         ]
         run.findings = None
     findings = run.all()
     if path is not None:
         return [f for f in findings if f.path == path]
     return findings
+
+
+def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_InventoryRun | None", rules: list, clan: int) -> list[tuple] | None:
+    """The rows of the last index's run for the instances whose binding has the same bytes
+    (`InstanceDecl.same_as`), moved to where they are now, while what else their findings
+    depend on is the same (as `_instance_row` checks a stored entry, with the answers common
+    to all instances found once); the other instances checked again. None: no such run."""
+    store = getattr(index, "instance_findings", None)
+    if previous is None or previous.stale or previous.clan != clan or store is None:
+        return None
+    old_rows = previous.rows
+    targets_same = getattr(index, "targets_as_before", False)
+    names = _module_names(index)
+    machines_same: dict = {}  # (id of the last KnownMachines, id of this one) -> the same names
+    rows: list = []
+    carried: set[int] = set()
+    again = []
+    for instance in index.instances:
+        same = instance.same_as
+        if same is not None and same < len(old_rows):
+            old, found, name, key, entry, start = old_rows[same]
+            if entry is not None:
+                ref, target, named, seen, modules, relative = entry
+                pair = (id(old.machines), id(instance.machines))
+                if pair not in machines_same:
+                    machines_same[pair] = _same_machines(old.machines, instance.machines)
+                if (
+                    (targets_same or _target(index, ref) is target)
+                    and (target is not None or modules == names)
+                    and (machines_same[pair] or _machines_seen(instance, named) == seen)
+                ):
+                    now = instance.span()[0]
+                    rows.append((instance, [_shifted(f, now) for f in relative] if relative and now != start else found, name, key, entry, now))
+                    carried.add(same)
+                    continue
+        again.append(len(rows))
+        rows.append(instance)
+    checked = set()
+    for position in again:
+        rows[position] = row = _instance_row(index, generation, rows[position], rules, clan, {})
+        checked.add(row[3])
+    for number in set(range(len(old_rows))) - carried:  # the store keeps what this clan still has
+        key = old_rows[number][3]
+        if key is not None and key not in checked:
+            store.pop(key, None)
+    return rows
+
+
+def _same_machines(before, now) -> bool:
+    """Whether two indexes' KnownMachines (None: not known) name the same machines."""
+    if before is None or now is None:
+        return before is now
+    return before is now or before.names == now.names
 
 
 def _run(context: "InventoryContext", rules: list["InventoryRule"]) -> None:
@@ -177,18 +241,18 @@ def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
     return tuple(name in known for name in named), machines.fingerprint
 
 
-def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple[list[Finding], str | None]:
-    """The per-instance rules' findings for one instance, and the name of the module it uses
-    (None: not known), reused while nothing they read changed: typing elsewhere in a clan
-    file of a thousand instances re-checks one. An instance whose text is the same is not
-    even read: the module it names and the machines it names are kept with its findings,
-    and looked up again."""
+def _instance_row(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple:
+    """The per-instance rules' findings for one instance as a row of `_InventoryRun`, reused
+    from the store while nothing they read changed: typing elsewhere in a clan file of a
+    thousand instances re-checks one. An instance whose text is the same is not even read:
+    the module it names and the machines it names are kept with its findings, and looked up
+    again."""
     store = getattr(index, "instance_findings", None)
     span = instance.span()
     if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
-        return context.findings, None
+        return instance, context.findings, None, None, None, None
     start, end = span
     key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
@@ -200,7 +264,7 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
             and (target is not None or modules == _module_names(index))
         ):
             used[key] = cached
-            return [_shifted(f, start) for f in findings], _module_name(ref)
+            return instance, [_shifted(f, start) for f in findings], _module_name(ref), key, cached, start
     ref = module_ref(instance)
     ref = (ref[0], ref[2]) if ref is not None else None
     target = _target(index, ref)
@@ -213,13 +277,14 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
         and all(start <= e.start <= e.end <= end for fix in f.fixes for e in fix.edits)
         for f in context.findings
     )
-    if inside:  # kept relative to the instance, so an edit before it only moves them
-        modules = _module_names(index) if target is None else None
-        entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
-        used[key] = store[key] = entry
-    else:
+    if not inside:
         store.pop(key, None)  # nor keep a module it no longer uses alive
-    return context.findings, _module_name(ref)
+        return instance, context.findings, _module_name(ref), None, None, start
+    # kept relative to the instance, so an edit before it only moves them
+    modules = _module_names(index) if target is None else None
+    entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
+    used[key] = store[key] = entry
+    return instance, context.findings, _module_name(ref), key, entry, start
 
 
 def _module_name(ref: tuple[str, str | None] | None) -> str | None:
