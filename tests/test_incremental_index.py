@@ -451,6 +451,9 @@ def test_edits_to_a_clan_of_many_instances(clan: Path, typing: bool) -> None:
         ('      "i-0" = {', '      "i-new" = { module.name = "hello"; module.input = "self"; roles.nobody = { }; };\n      "i-0" = {'),
         ('      "i-new" = { module.name = "hello"; module.input = "self"; roles.nobody = { }; };\n', ""),  # removed again
         ('"i-2" = {', '# a comment among the instances\n      "i-2" = {'),
+        ("mtu = 1405;", "mtu = 1405;"),  # nothing changed
+        ("# a comment among the instances\n      ", ""),  # the instances after it are where they were
+        ('"i-2" = {', '# a comment among the instances\n      "i-2" = {'),
         ('"i-9" = {', '"i-1" = {'),  # a name defined twice: the model merges
         ('"i-1" = {\n        module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.m-9',
          '"i-9" = {\n        module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.m-9'),

@@ -81,9 +81,10 @@ class _InventoryRun:
     next index (an edit to the clan file) reuses the rows of the instances whose text is the same."""
 
     whole_clan: list[Finding]  # the rules that are not per instance
-    # per instance, in the order of `index.instances`: (instance, its findings, the module name
-    # used (None: unknown), its key in the store and the entry kept there (None: its findings
-    # are not kept, see `_instance_row`), where it starts)
+    instances: list[InstanceDecl]  # the index's
+    # per instance, in the same order: (its findings, the module name used (None: unknown), its
+    # key in the store and the entry kept there (None: its findings are not kept, see
+    # `_instance_row`), where the instance started when its findings were placed)
     rows: list[tuple]
     clan: int  # `_clan_fingerprint`
     module_names: int  # `_module_names`
@@ -92,7 +93,7 @@ class _InventoryRun:
 
     def all(self) -> list[Finding]:
         if self.findings is None:
-            self.findings = self.whole_clan + [f for row in self.rows for f in row[1]]
+            self.findings = self.whole_clan + [f for row in self.rows for f in row[0]]
         return self.findings
 
 
@@ -117,13 +118,13 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
                 store.clear()
                 store.update(used)
         index.previous_inventory = None  # let the last index's rows go
-        run = runs[generation] = _InventoryRun(context.findings, rows, clan, _module_names(index))
+        run = runs[generation] = _InventoryRun(context.findings, index.instances, rows, clan, _module_names(index))
     elif run.stale:
         clan = _clan_fingerprint(index, generation)
         stale, run.stale = run.stale, set()
         run.rows = [
-            _instance_row(index, generation, row[0], per_instance, clan, {}) if row[2] is None or row[2] in stale else row
-            for row in run.rows
+            _instance_row(index, generation, instance, per_instance, clan, {}) if row[1] is None or row[1] in stale else row
+            for instance, row in zip(run.instances, run.rows)
         ]
         run.findings = None
     findings = run.all()
@@ -134,55 +135,63 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
 
 def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_InventoryRun | None", rules: list, clan: int) -> list[tuple] | None:
     """The rows of the last index's run for the instances whose binding has the same bytes
-    (`InstanceDecl.same_as`), moved to where they are now, while what else their findings
-    depend on is the same (as `_instance_row` checks a stored entry, with the answers common
-    to all instances found once); the other instances checked again. None: no such run."""
+    (`InstanceDecl.same_as`), their findings moved to where the instance is now, while what
+    else they depend on is the same (as `_instance_row` checks a stored entry); the other
+    instances checked again. None: no such run."""
     store = getattr(index, "instance_findings", None)
     if previous is None or previous.stale or previous.clan != clan or store is None:
         return None
-    old_rows = previous.rows
-    targets_same = getattr(index, "targets_as_before", False)
-    names = _module_names(index)
-    machines_same: dict = {}  # (id of the last KnownMachines, id of this one) -> the same names
-    rows: list = []
-    carried: set[int] = set()
-    again = []
-    for instance in index.instances:
-        same = instance.same_as
-        if same is not None and same < len(old_rows):
-            old, found, name, key, entry, start = old_rows[same]
-            if entry is not None:
-                ref, target, named, seen, modules, relative = entry
-                pair = (id(old.machines), id(instance.machines))
-                if pair not in machines_same:
-                    machines_same[pair] = _same_machines(old.machines, instance.machines)
-                if (
-                    (targets_same or _target(index, ref) is target)
-                    and (target is not None or modules == names)
-                    and (machines_same[pair] or _machines_seen(instance, named) == seen)
-                ):
-                    now = instance.span()[0]
-                    rows.append((instance, [_shifted(f, now) for f in relative] if relative and now != start else found, name, key, entry, now))
-                    carried.add(same)
-                    continue
-        again.append(len(rows))
-        rows.append(instance)
+    instances, old_rows = index.instances, previous.rows
+    same_as = [instance.same_as for instance in instances]
+    if (
+        getattr(index, "targets_as_before", False)
+        and previous.module_names == _module_names(index)
+        and _same_machines(previous.instances, instances)
+    ):  # nothing an instance's findings depend on changed but its text: the rows as they were
+        rows = [old_rows[same] if same is not None else None for same in same_as]
+    else:
+        rows = [_carried(index, previous, same, instance) if same is not None else None for same, instance in zip(same_as, instances)]
     checked = set()
-    for position in again:
-        rows[position] = row = _instance_row(index, generation, rows[position], rules, clan, {})
-        checked.add(row[3])
-    for number in set(range(len(old_rows))) - carried:  # the store keeps what this clan still has
-        key = old_rows[number][3]
+    for position, row in enumerate(rows):
+        if row is None or row[3] is None:
+            rows[position] = row = _instance_row(index, generation, instances[position], rules, clan, {})
+            checked.add(row[2])
+        elif row[0]:  # findings: where the instance is now
+            now = instances[position].span()[0]
+            if now != row[4]:
+                rows[position] = ([_shifted(f, now) for f in row[3][5]], row[1], row[2], row[3], now)
+    # the store keeps what this clan still has: not the entries of instances gone or changed
+    for number in set(range(len(old_rows))) - set(same_as):
+        key = old_rows[number][2]
         if key is not None and key not in checked:
             store.pop(key, None)
     return rows
 
 
-def _same_machines(before, now) -> bool:
-    """Whether two indexes' KnownMachines (None: not known) name the same machines."""
-    if before is None or now is None:
-        return before is now
-    return before is now or before.names == now.names
+def _carried(index: WorkspaceIndex, previous: "_InventoryRun", same: int, instance: InstanceDecl) -> tuple | None:
+    """The last run's row of an instance with the same text, if its entry still holds."""
+    row = previous.rows[same]
+    entry = row[3]
+    if entry is None:
+        return None
+    ref, target, named, seen, modules, _relative = entry
+    if _target(index, ref) is not target or (target is None and modules != _module_names(index)):
+        return None
+    if _machines_seen(instance, named) != seen:
+        return None
+    return row
+
+
+def _same_machines(before: list[InstanceDecl], now: list[InstanceDecl]) -> bool:
+    """Whether every instance of both indexes knows the same machines: one clan's (or none) in each, naming the same."""
+    known_before = {id(instance.machines): instance.machines for instance in before}
+    known_now = {id(instance.machines): instance.machines for instance in now}
+    if len(known_before) != 1 or len(known_now) != 1:
+        return not known_before and not known_now
+    (was,), (is_,) = known_before.values(), known_now.values()
+    if was is None or is_ is None:
+        return was is is_
+    return was is is_ or was.names == is_.names
 
 
 def _run(context: "InventoryContext", rules: list["InventoryRule"]) -> None:
@@ -252,7 +261,7 @@ def _instance_row(index: WorkspaceIndex, generation: Generation, instance: Insta
     if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
-        return instance, context.findings, None, None, None, None
+        return context.findings, None, None, None, None
     start, end = span
     key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
@@ -264,7 +273,7 @@ def _instance_row(index: WorkspaceIndex, generation: Generation, instance: Insta
             and (target is not None or modules == _module_names(index))
         ):
             used[key] = cached
-            return instance, [_shifted(f, start) for f in findings], _module_name(ref), key, cached, start
+            return [_shifted(f, start) for f in findings], _module_name(ref), key, cached, start
     ref = module_ref(instance)
     ref = (ref[0], ref[2]) if ref is not None else None
     target = _target(index, ref)
@@ -279,12 +288,12 @@ def _instance_row(index: WorkspaceIndex, generation: Generation, instance: Insta
     )
     if not inside:
         store.pop(key, None)  # nor keep a module it no longer uses alive
-        return instance, context.findings, _module_name(ref), None, None, start
+        return context.findings, _module_name(ref), None, None, start
     # kept relative to the instance, so an edit before it only moves them
     modules = _module_names(index) if target is None else None
     entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
     used[key] = store[key] = entry
-    return instance, context.findings, _module_name(ref), key, entry, start
+    return context.findings, _module_name(ref), key, entry, start
 
 
 def _module_name(ref: tuple[str, str | None] | None) -> str | None:

@@ -83,28 +83,30 @@ class InstanceDecl:
     (a clan file of a thousand instances is re-indexed on every keystroke; the checks reuse
     what they found for an instance whose text is the same)."""
 
+    __slots__ = ("name", "source", "_key_node", "machines", "_definitions", "_written", "_value", "same_as")
+
     def __init__(
         self, name: str, source: SourceFile, key_node: Node | None, value: AttrSet | None = None,
         machines: "KnownMachines | None" = None, definitions: list[Definition] | None = None,
-        written: "tuple[int, int, Callable[[], list[Definition]]] | None" = None,
+        written: "tuple[int, int, Callable[[str, int], list[Definition]]] | None" = None, same_as: int | None = None,
     ) -> None:
         self.name = name
         self.source = source
         self._key_node = key_node
         self.machines = machines  # the machines the same clan registers, when known
         self._definitions = definitions
-        # (start, end, read): an instance `name = { ... };` whose set's text was read before:
-        # where it is, and how to read its definitions when asked
+        # (start, end, read): an instance `name = { ... };` read from the syntax: where it is,
+        # and how to read its definitions (by name and start) when asked
         self._written = written
         self._value = value
         # the position in the last index's `instances` of this instance, when its binding's bytes
         # are the same there (see PlainSet.again): its findings carry over (checks/inventory.py)
-        self.same_as: int | None = None
+        self.same_as = same_as
 
     @property
     def definitions(self) -> list[Definition] | None:
         if self._written is not None:
-            self._definitions = self._written[2]()
+            self._definitions = self._written[2](self.name, self._written[0])
             self._key_node = self._definitions[0].key_node if self._definitions else None
             self._written = None
         return self._definitions
@@ -255,15 +257,18 @@ class WorkspaceIndex:
             path == path_before and written is written_before for (path, written), (path_before, written_before) in zip(read, read_before)
         ):  # the same registrations, read from the same texts (no inline module): all stay
             self._modules_cache = dict(previous._modules_cache)
+            # and what instances' module names resolved to (semantics/instances.py): resolving a
+            # name of this clan caches its module, and `module_changed` forgets both
+            targets = dict(previous._derived.get("targets", {}))
         else:
             self._keep_modules_by_name(previous)
-        # what instances' module names resolved to (semantics/instances.py), for the kept modules
-        # and flake inputs' services (inputs change only with the settings or the disk)
-        targets = {
-            (name, source): target
-            for (name, source), target in previous._derived.get("targets", {}).items()
-            if source != "self" or name in self._modules_cache
-        }
+            # what instances' module names resolved to, for the kept modules and flake inputs'
+            # services (inputs change only with the settings or the disk)
+            targets = {
+                (name, source): target
+                for (name, source), target in previous._derived.get("targets", {}).items()
+                if source != "self" or name in self._modules_cache
+            }
         if targets:
             self._derived["targets"] = targets
         # every module name resolves as in the last index (checks/inventory.py reuses findings)
@@ -428,14 +433,14 @@ class WorkspaceIndex:
             base = literal[0].start_byte
             holder = inventory._named("instances")[0].thunk  # the set, and the scope it is read in
 
-            def read(name: str, start: int) -> Callable[[], list[Definition]]:
-                return lambda: _one_binding(holder, start) or inventory.get("instances")._named(name)
+            def read(name: str, start: int) -> list[Definition]:
+                return _one_binding(holder, start) or inventory.get("instances")._named(name)
 
-            same = _same_instances(plain, relation) if relation is not None else None
-            for number, (name, start, end) in enumerate(written):
-                decl = InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name, base + start)))
-                decl.same_as = same[number] if same is not None else None
-                self.instances.append(decl)
+            same = _same_instances(plain, relation) if relation is not None else [None] * len(written)
+            self.instances += [
+                InstanceDecl(name, source, None, None, machines, None, (base + start, base + end, read), same_as)
+                for (name, start, end), same_as in zip(written, same)
+            ]
             return
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
@@ -727,6 +732,10 @@ def _same_instances(plain: PlainSet, relation: tuple) -> list[int | None]:
     `instances` of the same instance (see `_plain_set`), None for one read again."""
     (last, first), before, after = relation
     new_count, old_count = len(plain.children), len(last.children)
+    if all(binding is not None for _start, _end, binding in last.children) and all(
+        binding is not None for _start, _end, binding in plain.children[before : new_count - after]
+    ):  # no comments in either set: every child is an instance
+        return [*range(first, first + before), *[None] * (new_count - before - after), *range(first + old_count - after, first + old_count)]
     ordinal, old_ordinals = 0, []  # the last set's children -> their instance's ordinal
     for _start, _end, binding in last.children:
         old_ordinals.append(ordinal if binding is not None else None)
