@@ -143,14 +143,15 @@ def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_Inv
         return None
     instances, old_rows = index.instances, previous.rows
     same_as = [instance.same_as for instance in instances]
-    if (
-        getattr(index, "targets_as_before", False)
-        and previous.module_names == _module_names(index)
-        and _same_machines(previous.instances, instances)
-    ):  # nothing an instance's findings depend on changed but its text: the rows as they were
+    # what the findings of an instance whose text is the same depend on, as before for all?
+    targets = getattr(index, "targets_as_before", False)
+    names = previous.module_names == _module_names(index)
+    machines = _same_machines(previous.instances, instances)
+    if targets and names and machines:  # the rows as they were
         rows = [old_rows[same] if same is not None else None for same in same_as]
-    else:
-        rows = [_carried(index, previous, same, instance) if same is not None else None for same, instance in zip(same_as, instances)]
+    else:  # each row whose entry still holds
+        holds = _Holds(index, targets, names, machines)
+        rows = [holds.row(old_rows[same], instance) if same is not None else None for same, instance in zip(same_as, instances)]
     checked = set()
     for position, row in enumerate(rows):
         if row is None or row[3] is None:
@@ -168,18 +169,25 @@ def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_Inv
     return rows
 
 
-def _carried(index: WorkspaceIndex, previous: "_InventoryRun", same: int, instance: InstanceDecl) -> tuple | None:
-    """The last run's row of an instance with the same text, if its entry still holds."""
-    row = previous.rows[same]
-    entry = row[3]
-    if entry is None:
-        return None
-    ref, target, named, seen, modules, _relative = entry
-    if _target(index, ref) is not target or (target is None and modules != _module_names(index)):
-        return None
-    if _machines_seen(instance, named) != seen:
-        return None
-    return row
+class _Holds:
+    """Whether a row's stored entry holds in a new index (as `_instance_row` checks an entry),
+    asking only what is not known to be as before for every instance."""
+
+    def __init__(self, index: WorkspaceIndex, targets: bool, names: bool, machines: bool) -> None:
+        self.index, self.targets, self.names, self.machines = index, targets, names, machines
+
+    def row(self, row: tuple, instance: InstanceDecl) -> tuple | None:
+        entry = row[3]
+        if entry is None:
+            return None
+        ref, target, named, seen, modules, _relative = entry
+        if not self.targets and _target(self.index, ref) is not target:
+            return None
+        if target is None and not self.names and modules != _module_names(self.index):
+            return None
+        if not self.machines and _machines_seen(instance, named) != seen:
+            return None
+        return row
 
 
 def _same_machines(before: list[InstanceDecl], now: list[InstanceDecl]) -> bool:

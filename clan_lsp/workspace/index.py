@@ -57,6 +57,8 @@ class InterfaceDecl:
 class ModuleRegistration:
     """`clan.modules.<name>`: the file it registers, or the module written inline."""
 
+    __slots__ = ("name", "source", "_key_node", "_key_of", "path", "inline")
+
     def __init__(
         self, name: str, source: SourceFile, key_node: Node | None, path: str | None = None,
         inline: ServiceModule | None = None, key_of: "Callable[[str], Node | None] | None" = None,
@@ -175,7 +177,7 @@ class InventoryDecl:
 
 
 class WorkspaceIndex:
-    SETS_BY_TEXT = True  # see `_set_facts` (tests turn it off to compare with reading every set)
+    SETS_BY_TEXT = True  # see `_literal_set` (tests turn it off to compare with reading every set)
 
     def __init__(self, roots: list[str], files) -> None:
         self.roots = list(roots)
@@ -202,6 +204,7 @@ class WorkspaceIndex:
         self.previous_inventory: dict | None = None  # see `build`, and checks/inventory.py
         # (file, its `modules` read from the syntax) per clan part, in order; None: some were read by the model
         self._registrations_read: list | None = []
+        self._paths: dict = {}  # see `_resolve`
         self.targets_as_before = False  # see `_keep_modules`
 
     # -- building
@@ -224,6 +227,7 @@ class WorkspaceIndex:
             index._order = previous._order
             index.search = previous.search
             index._last_memo = previous._memo
+            index._paths = previous._paths
             edited = {p: files.peek(p) if hasattr(files, "peek") else _text(files.load(p)) for p in changed if p in index._order}
             index.clans = find_clans_again(index.search, edited, files.load, index._order)
         else:
@@ -325,17 +329,17 @@ class WorkspaceIndex:
             for name in interfaces.names():
                 keys = interfaces.key_nodes(name)
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
-        written = self._set_facts(source, attrs, "modules", _path_registrations)
+        literal = self._literal_set(source, attrs, "modules")
+        plain = self._plain_set(source, *literal, "modules")[0] if literal is not None else None
+        written = self.remembered(("modules", literal[1]), lambda: _path_registrations(plain)) if plain is not None else None
         if written is not None:  # read from the syntax: the keys are found when asked
             def key_of(name: str) -> Node | None:
                 return next(iter(_module_set(attrs).key_nodes(name)), None)
 
-            modules, memo, last, base = self.modules, self._memo, self._last_memo, source.path
-            for name, path_text in written:
-                if name not in modules:
-                    key = ("path", base, path_text)  # `_resolve`, inlined: a thousand registrations per keystroke
-                    path = memo[key] = memo[key] if key in memo else last[key] if key in last else resolve_path(base, path_text)
-                    modules[name] = ModuleRegistration(name, source, None, path, key_of=key_of)
+            base, modules = source.path, self.modules
+            # where each registered path leads, once per text of the set
+            registered = self.remembered(("registered", base, literal[1]), lambda: [(name, self._resolve(base, text)) for name, text in written])
+            modules.update({name: ModuleRegistration(name, source, None, path, None, key_of) for name, path in registered if name not in modules})
             if self._registrations_read is not None:
                 self._registrations_read.append((base, written))
             return
@@ -364,8 +368,12 @@ class WorkspaceIndex:
                 self.modules[name] = registration
 
     def _resolve(self, base: str | None, text: str) -> str | None:
-        """`resolve_path`, remembered: it asks the disk whether the target is a folder."""
-        return self.remembered(("path", base, text), lambda: resolve_path(base, text))
+        """`resolve_path`, remembered: it asks the disk whether the target is a folder. Kept
+        by every index built from this one (typing in a path adds one; disk changes build afresh)."""
+        key = (base, text)
+        if key not in self._paths:
+            self._paths[key] = resolve_path(base, text)
+        return self._paths[key]
 
     def _literal_set(self, source: SourceFile, attrs: AttrSet, name: str) -> tuple[Node, bytes] | None:
         """The node and text of `attrs.<name>` when it is one literal set the syntax may read."""
@@ -406,16 +414,6 @@ class WorkspaceIndex:
         if source.path is not None:
             self._memo[("plain-set", kind, source.path)] = (plain, len(self.instances))
         return plain, relation
-
-    def _set_facts(self, source: SourceFile, attrs: AttrSet, name: str, read: Callable):
-        """What `read` finds in the set `attrs.<name>` (a PlainSet), remembered by the set's text
-        (None: the set is not one literal, or `read` cannot tell from the text alone)."""
-        literal = self._literal_set(source, attrs, name)
-        if literal is None:
-            return None
-        node, text = literal
-        plain, _relation = self._plain_set(source, node, text, name)
-        return self.remembered((name, text), lambda: read(plain)) if plain is not None else None
 
     def remembered(self, key, compute):
         """A fact this index's build learnt, or the last build's (see `_memo`)."""
@@ -772,12 +770,10 @@ def _path_registrations(plain: PlainSet) -> list[tuple[str, str]] | None:
 def _plain_instances(plain: PlainSet) -> list[tuple[str, int, int]] | None:
     """(name, start, end) relative to the set of an `instances` set whose every instance is one
     binding `name = { ... };` (None otherwise)."""
-    found = []
-    for name, key, kind, _start, end in plain.bindings():
-        if kind not in _SET_NODES:
-            return None
-        found.append((name, key, end))
-    return found
+    bindings = [(start, binding) for start, _end, binding in plain.children if binding is not None]
+    if not all(binding[2] in _SET_NODES for _start, binding in bindings):
+        return None
+    return [(binding[0], start + binding[1], start + binding[4]) for start, binding in bindings]
 
 
 def _path_text(source: SourceFile, definitions: list[Definition]) -> str | None:
