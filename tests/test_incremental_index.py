@@ -483,6 +483,17 @@ def test_edits_to_a_clan_of_many_instances(clan: Path, typing: bool) -> None:
         editor.check()
         editor.type(CLAN, "mtu = 1401;", " extra = 2;")
         editor.check()
+    # a registration of a file not yet on disk, then written there: paths are asked again
+    editor.replace(CLAN, "vpn = ../services/vpn.nix;", "vpn = ../services/vpn.nix;\n      extra = ../services/extra;")
+    editor.replace(CLAN, 'module.name = "hello";\n        module.input = "self";\n        roles.greeter.machines.m-12',
+                   'module.name = "extra";\n        module.input = "self";\n        roles.greeter.machines.m-12')
+    editor.check()
+    (clan / "services/extra").mkdir()
+    (clan / "services/extra/default.nix").write_text((clan / HELLO).read_text().replace("hello", "extra"))
+    editor.disk_changed()
+    editor.check()
+    editor.replace(CLAN, "mtu = 1401;", "mtu = 1401; other = 1;")
+    editor.check()
     editor.close(CLAN)
     editor.check()
 

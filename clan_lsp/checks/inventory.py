@@ -82,6 +82,7 @@ class _InventoryRun:
 
     whole_clan: list[Finding]  # the rules that are not per instance
     instances: list[InstanceDecl]  # the index's
+    machines: list  # the index's `clan_machines`
     # per instance, in the same order: (its findings, the module name used (None: unknown), its
     # key in the store and the entry kept there (None: its findings are not kept, see
     # `_instance_row`), where the instance started when its findings were placed)
@@ -118,7 +119,7 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
                 store.clear()
                 store.update(used)
         index.previous_inventory = None  # let the last index's rows go
-        run = runs[generation] = _InventoryRun(context.findings, index.instances, rows, clan, _module_names(index))
+        run = runs[generation] = _InventoryRun(context.findings, index.instances, getattr(index, "clan_machines", []), rows, clan, _module_names(index))
     elif run.stale:
         clan = _clan_fingerprint(index, generation)
         stale, run.stale = run.stale, set()
@@ -146,7 +147,7 @@ def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_Inv
     # what the findings of an instance whose text is the same depend on, as before for all?
     targets = getattr(index, "targets_as_before", False)
     names = previous.module_names == _module_names(index)
-    machines = _same_machines(previous.instances, instances)
+    machines = _same_machines(previous.machines, getattr(index, "clan_machines", None))
     if targets and names and machines:  # the rows as they were
         rows = [old_rows[same] if same is not None else None for same in same_as]
     else:  # each row whose entry still holds
@@ -190,13 +191,14 @@ class _Holds:
         return row
 
 
-def _same_machines(before: list[InstanceDecl], now: list[InstanceDecl]) -> bool:
-    """Whether every instance of both indexes knows the same machines: one clan's (or none) in each, naming the same."""
-    known_before = {id(instance.machines): instance.machines for instance in before}
-    known_now = {id(instance.machines): instance.machines for instance in now}
-    if len(known_before) != 1 or len(known_now) != 1:
-        return not known_before and not known_now
-    (was,), (is_,) = known_before.values(), known_now.values()
+def _same_machines(before: list, now: list | None) -> bool:
+    """Whether every instance of both indexes knows the same machines: those of one clan (or
+    none) in each, of the same names."""
+    if now is None or len(before) != len(now) or len(now) > 1:
+        return False
+    if not now:
+        return True
+    was, is_ = before[0], now[0]
     if was is None or is_ is None:
         return was is is_
     return was is is_ or was.names == is_.names

@@ -189,6 +189,7 @@ class WorkspaceIndex:
         self.indexed: list[str] = []  # every file that is part of a clan
         self.clans: list[Clan] = []
         self.machines: dict[str, None] = {}
+        self.clan_machines: list[KnownMachines | None] = []  # per clan, what its instances know
         self.clan_date: str | None = None
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
@@ -300,6 +301,7 @@ class WorkspaceIndex:
         for part in clan.parts:
             self._collect(part.source, part.value)
         machines = self._machines(clan)
+        self.clan_machines.append(machines)
         for inventory in clan.inventories:
             self._inventory(inventory.source, inventory.value, inventory.key_node, machines)
 
@@ -318,8 +320,7 @@ class WorkspaceIndex:
                 return None
             names.update(dict.fromkeys(declared or ()))
         names.update(dict.fromkeys(self.remembered(("machines-on-disk", clan.directory), lambda: clan.directory_machines() + clan.json_machines())))
-        for name in names:
-            self.machines.setdefault(name, None)
+        self.machines.update(dict.fromkeys(names))  # values are all None: the first place stays
         return KnownMachines(list(names))
 
     def _collect(self, source: SourceFile, attrs: AttrSet) -> None:
