@@ -151,7 +151,7 @@ def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_Inv
     if targets and names and machines:  # the rows as they were
         rows = [old_rows[same] if same is not None else None for same in same_as]
     else:  # each row whose entry still holds
-        holds = _Holds(index, targets, names, machines)
+        holds = _Holds(index, targets, names, machines, _machines_gone(previous.machines, getattr(index, "clan_machines", None)))
         rows = [holds.row(old_rows[same], instance) if same is not None else None for same, instance in zip(same_as, instances)]
     checked = set()
     for position, row in enumerate(rows):
@@ -174,8 +174,9 @@ class _Holds:
     """Whether a row's stored entry holds in a new index (as `_instance_row` checks an entry),
     asking only what is not known to be as before for every instance."""
 
-    def __init__(self, index: WorkspaceIndex, targets: bool, names: bool, machines: bool) -> None:
+    def __init__(self, index: WorkspaceIndex, targets: bool, names: bool, machines: bool, gone: frozenset | None) -> None:
         self.index, self.targets, self.names, self.machines = index, targets, names, machines
+        self.gone = gone  # see `_machines_gone`
 
     def row(self, row: tuple, instance: InstanceDecl) -> tuple | None:
         entry = row[3]
@@ -186,9 +187,21 @@ class _Holds:
             return None
         if target is None and not self.names and modules != _module_names(self.index):
             return None
-        if not self.machines and _machines_seen(instance, named) != seen:
-            return None
+        if not self.machines:
+            if self.gone is not None:  # known before, still known unless gone (else its suggestions change)
+                if seen is not True or not self.gone.isdisjoint(named):
+                    return None
+            elif _machines_seen(instance, named) != seen:
+                return None
         return row
+
+
+def _machines_gone(before: list, now: list | None) -> frozenset | None:
+    """With one clan in each index, both knowing their machines: the machine names no longer
+    known (an instance that knew all it names still does, unless it names one of these)."""
+    if now is None or len(before) != 1 or len(now) != 1 or before[0] is None or now[0] is None:
+        return None
+    return before[0].known - now[0].known
 
 
 def _same_machines(before: list, now: list | None) -> bool:
