@@ -364,3 +364,150 @@ def test_edits_to_a_clan_written_as_literal_sets(clan: Path) -> None:
         editor.check()
     editor.close(CLAN)
     editor.check()
+
+
+# A clan file of many instances, as bench/synth.py writes one: literal `modules`, `machines`
+# and `instances` sets. After an edit, the index reads again only the bindings whose bytes
+# changed, and the inventory findings of the other instances carry over (PlainSet.again,
+# InstanceDecl.same_as, checks/inventory.py `_carried_rows`).
+MANY = 14
+
+
+def _many_clan() -> str:
+    instances = "".join(
+        f'      "i-{n}" = {{\n'
+        f'        module.name = "{"vpn" if n % 2 else "hello"}";\n'
+        f'        module.input = "self";\n'
+        + (f"        roles.peer.machines.m-{n}.settings.mtu = {1400 + n};\n" if n % 2 else f"        roles.greeter.machines.m-{n} = {{ }};\n")
+        + "      };\n"
+        for n in range(MANY)
+    )
+    machines = "".join(f'      m-{n} = {{ tags = [ "all" ]; }};\n' for n in range(MANY))
+    return (
+        "{ lib, ... }:\n{\n  flake.clan = {\n    meta.name = \"many\";\n    modules = {\n"
+        "      vpn = ../services/vpn.nix;\n      \"hello\" = ../services/hello;\n    };\n"
+        "    inventory.machines = {\n" + machines + "    };\n"
+        "    inventory.instances = {\n" + instances + "    };\n  };\n}\n"
+    )
+
+
+class TypingEditor(Editor):
+    """As the server: one tree per open buffer, edited in place (tree.edit) and reparsed incrementally."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.trees: dict = {}
+
+    def open(self, relative: str) -> None:
+        from clan_lsp.syntax import SyntaxTree
+
+        path = self.path(relative)
+        text = Path(path).read_bytes()
+        self.trees[path] = SyntaxTree(text)
+        self.buffers[path] = text
+        self.live.update(path, load_source(text, path, tree=self.trees[path]))
+        self.live.diagnostics(path)
+
+    def replace(self, relative: str, old: str, new: str) -> None:
+        path = self.path(relative)
+        text = self.buffers[path]
+        at = text.find(old.encode())
+        assert at >= 0, old
+        tree = self.trees[path]
+        tree.edit(at, at + len(old.encode()), new.encode())
+        self.buffers[path] = tree.text
+        self.live.update(path, load_source(tree.text, path, tree=tree))
+        self.live.diagnostics(path)
+
+    def type(self, relative: str, after: str, typed: str) -> None:
+        """Type `typed` one character at a time right after the first `after`."""
+        for count in range(1, len(typed) + 1):
+            self.replace(relative, after + typed[: count - 1], after + typed[:count])
+
+    def half_typed(self, relative: str) -> bool:
+        return self.trees[self.path(relative)].root.has_error
+
+
+def _same_instances_count(editor: Editor) -> int:
+    return sum(1 for instance in editor.live.index.instances if instance.same_as is not None)
+
+
+@pytest.mark.parametrize("typing", [False, True], ids=["whole-texts", "incremental-trees"])
+def test_edits_to_a_clan_of_many_instances(clan: Path, typing: bool) -> None:
+    (clan / CLAN).write_text(_many_clan())
+    editor = TypingEditor(clan) if typing else Editor(clan)
+    editor.open(CLAN)
+    editor.open(VPN)
+    editor.check()
+    steps = [
+        ("mtu = 1403;", 'mtu = "wide";'),  # a finding inside one instance
+        ("mtu = 1405;", "mtu = 1405; badkey = 1;"),  # another, later in the file
+        ("    meta.name", "    # moves every instance and finding\n    meta.name"),
+        ('"i-4" = {', '"i-4x" = {'),  # an instance renamed
+        ("roles.greeter.machines.m-6", "roles.greeterx.machines.m-6"),  # a role unknown to its module
+        ("roles.greeterx.machines.m-6", "roles.greeter.machines.m-6"),
+        ("m-8 = {", "m-8x = {"),  # a machine renamed: unknown-machine in the instance naming it
+        ("m-8x = {", "m-8 = {"),
+        ('      "i-0" = {', '      "i-new" = { module.name = "hello"; module.input = "self"; roles.nobody = { }; };\n      "i-0" = {'),
+        ('      "i-new" = { module.name = "hello"; module.input = "self"; roles.nobody = { }; };\n', ""),  # removed again
+        ('"i-2" = {', '# a comment among the instances\n      "i-2" = {'),
+        ("mtu = 1405;", "mtu = 1405;"),  # nothing changed
+        ("# a comment among the instances\n      ", ""),  # the instances after it are where they were
+        ('"i-2" = {', '# a comment among the instances\n      "i-2" = {'),
+        ('"i-9" = {', '"i-1" = {'),  # a name defined twice: the model merges
+        ('"i-1" = {\n        module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.m-9',
+         '"i-9" = {\n        module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.m-9'),
+        ('module.name = "vpn";\n        module.input = "self";\n        roles.peer.machines.m-11',
+         'module.name = "vpm";\n        module.input = "self";\n        roles.peer.machines.m-11'),  # a module not found
+        ("vpn = ../services/vpn.nix;", "vpm = ../services/vpn.nix;"),  # ... then registered under that name
+        ("vpm = ../services/vpn.nix;", "vpn = ../services/vpn.nix;"),
+        ('"hello" = ../services/hello;', '"vpmx" = ../services/hello;'),  # a name close to the one not found
+        ('"vpmx" = ../services/hello;', '"hello" = ../services/hello;'),
+        ("mtu = 1407;", "mtu = 1407"),  # half-typed, then repaired
+        ("mtu = 1407", "mtu = 1407;"),
+        ('"i-12" = {', '"i-12" = '),  # a brace gone: the rest of the set reads otherwise
+        ('"i-12" = ', '"i-12" = {'),
+        ("1413;\n      };\n    };\n  };\n}\n", "1413;\n      };\n"),  # the end of the file cut off
+        ("1413;\n      };\n", "1413;\n      };\n    };\n  };\n}\n"),
+    ]
+    for old, new in steps:
+        editor.replace(CLAN, old, new)
+        if typing and editor.half_typed(CLAN):
+            continue  # half-typed: the last good clans are kept on purpose (Analysis.index)
+        if not typing and load_source(editor.buffers[editor.path(CLAN)]).tree.root.has_error:
+            continue
+        editor.check()
+    assert not load_source(editor.buffers[editor.path(CLAN)]).tree.root.has_error
+    if typing:  # one character at a time: a name, then a setting
+        editor.type(CLAN, '"i-13', "abc")
+        editor.check()
+        editor.type(CLAN, "mtu = 1401;", " extra = 2;")
+        editor.check()
+    # a registration of a file not yet on disk, then written there: paths are asked again
+    editor.replace(CLAN, "vpn = ../services/vpn.nix;", "vpn = ../services/vpn.nix;\n      extra = ../services/extra;")
+    editor.replace(CLAN, 'module.name = "hello";\n        module.input = "self";\n        roles.greeter.machines.m-12',
+                   'module.name = "extra";\n        module.input = "self";\n        roles.greeter.machines.m-12')
+    editor.check()
+    (clan / "services/extra").mkdir()
+    (clan / "services/extra/default.nix").write_text((clan / HELLO).read_text().replace("hello", "extra"))
+    editor.disk_changed()
+    editor.check()
+    editor.replace(CLAN, "mtu = 1401;", "mtu = 1401; other = 1;")
+    editor.check()
+    editor.close(CLAN)
+    editor.check()
+
+
+def test_an_edit_inside_one_instance_carries_the_others_over(clan: Path) -> None:
+    (clan / CLAN).write_text(_many_clan())
+    editor = TypingEditor(clan)
+    editor.open(CLAN)
+    editor.replace(CLAN, "mtu = 1403;", 'mtu = "wide";')
+    assert _same_instances_count(editor) == MANY - 1
+    editor.check()
+    editor.replace(CLAN, "m-8 = {", "m-8x = {")  # no instance's text changed
+    assert _same_instances_count(editor) == MANY
+    editor.check()
+    editor.replace(CLAN, '"i-3" = {', '"i-3" = { };\n      "i-3b" = {')  # one more instance
+    assert _same_instances_count(editor) == MANY - 1
+    editor.check()

@@ -77,22 +77,31 @@ def inventory_rule(code: str, severity: str, catalogue: str | None, summary: str
 @dataclass
 class _InventoryRun:
     """The inventory findings of one index and generation, per instance, so that an edit to a
-    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`)."""
+    module re-checks only the instances that use it (`WorkspaceIndex.module_changed`), and the
+    next index (an edit to the clan file) reuses the rows of the instances whose text is the same."""
 
     whole_clan: list[Finding]  # the rules that are not per instance
-    rows: list[tuple[InstanceDecl, list[Finding], str | None]]  # findings, and the module name used (None: unknown)
+    instances: list[InstanceDecl]  # the index's
+    machines: list  # the index's `clan_machines`
+    # per instance, in the same order: (its findings, the module name used (None: unknown), its
+    # key in the store and the entry kept there (None: its findings are not kept, see
+    # `_instance_row`), where the instance started when its findings were placed)
+    rows: list[tuple]
+    clan: int  # `_clan_fingerprint`
+    module_names: int  # `_module_names`
     stale: set[str] = field(default_factory=set)  # modules edited since
     findings: list[Finding] | None = None
 
     def all(self) -> list[Finding]:
         if self.findings is None:
-            self.findings = self.whole_clan + [f for _, found, _ in self.rows for f in found]
+            self.findings = self.whole_clan + [f for row in self.rows for f in row[0]]
         return self.findings
 
 
 def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, path: str | None = None) -> list[Finding]:
     """Every inventory finding of the workspace (computed once per index and generation; after
-    an edit to a module, again for the instances that use it)."""
+    an edit to a module, again for the instances that use it; after an edit to the clan file,
+    again for the instances whose text changed)."""
     runs = index._derived.setdefault("inventory", {})
     run = runs.get(generation)
     per_instance = [r for r in INVENTORY_RULES if r.per_instance]
@@ -100,25 +109,112 @@ def run_inventory_rules(index: WorkspaceIndex, generation: Generation = NEWEST, 
         context = InventoryContext(index, generation)
         _run(context, [r for r in INVENTORY_RULES if not r.per_instance])
         clan = _clan_fingerprint(index, generation)
-        used: dict = {}
-        rows = [(instance, *_instance_findings(index, generation, instance, per_instance, clan, used)) for instance in index.instances]
-        store = getattr(index, "instance_findings", None)
-        if store is not None:  # keep what this clan still has, so the store does not grow
-            store.clear()
-            store.update(used)
-        run = runs[generation] = _InventoryRun(context.findings, rows)
+        previous = (getattr(index, "previous_inventory", None) or {}).get(generation)
+        rows = _carried_rows(index, generation, previous, per_instance, clan)
+        if rows is None:
+            used: dict = {}
+            rows = [_instance_row(index, generation, instance, per_instance, clan, used) for instance in index.instances]
+            store = getattr(index, "instance_findings", None)
+            if store is not None:  # keep what this clan still has, so the store does not grow
+                store.clear()
+                store.update(used)
+        index.previous_inventory = None  # let the last index's rows go
+        run = runs[generation] = _InventoryRun(context.findings, index.instances, getattr(index, "clan_machines", []), rows, clan, _module_names(index))
     elif run.stale:
         clan = _clan_fingerprint(index, generation)
         stale, run.stale = run.stale, set()
         run.rows = [
-            (instance, *_instance_findings(index, generation, instance, per_instance, clan, {})) if name is None or name in stale else (instance, found, name)
-            for instance, found, name in run.rows
+            _instance_row(index, generation, instance, per_instance, clan, {}) if row[1] is None or row[1] in stale else row
+            for instance, row in zip(run.instances, run.rows)
         ]
         run.findings = None
     findings = run.all()
     if path is not None:
         return [f for f in findings if f.path == path]
     return findings
+
+
+def _carried_rows(index: WorkspaceIndex, generation: Generation, previous: "_InventoryRun | None", rules: list, clan: int) -> list[tuple] | None:
+    """The rows of the last index's run for the instances whose binding has the same bytes
+    (`InstanceDecl.same_as`), their findings moved to where the instance is now, while what
+    else they depend on is the same (as `_instance_row` checks a stored entry); the other
+    instances checked again. None: no such run."""
+    store = getattr(index, "instance_findings", None)
+    if previous is None or previous.stale or previous.clan != clan or store is None:
+        return None
+    instances, old_rows = index.instances, previous.rows
+    same_as = [instance.same_as for instance in instances]
+    # what the findings of an instance whose text is the same depend on, as before for all?
+    targets = getattr(index, "targets_as_before", False)
+    names = previous.module_names == _module_names(index)
+    machines = _same_machines(previous.machines, getattr(index, "clan_machines", None))
+    if targets and names and machines:  # the rows as they were
+        rows = [old_rows[same] if same is not None else None for same in same_as]
+    else:  # each row whose entry still holds
+        holds = _Holds(index, targets, names, machines, _machines_gone(previous.machines, getattr(index, "clan_machines", None)))
+        rows = [holds.row(old_rows[same], instance) if same is not None else None for same, instance in zip(same_as, instances)]
+    checked = set()
+    for position, row in enumerate(rows):
+        if row is None or row[3] is None:
+            rows[position] = row = _instance_row(index, generation, instances[position], rules, clan, {})
+            checked.add(row[2])
+        elif row[0]:  # findings: where the instance is now
+            now = instances[position].span()[0]
+            if now != row[4]:
+                rows[position] = ([_shifted(f, now) for f in row[3][5]], row[1], row[2], row[3], now)
+    # the store keeps what this clan still has: not the entries of instances gone or changed
+    for number in set(range(len(old_rows))) - set(same_as):
+        key = old_rows[number][2]
+        if key is not None and key not in checked:
+            store.pop(key, None)
+    return rows
+
+
+class _Holds:
+    """Whether a row's stored entry holds in a new index (as `_instance_row` checks an entry),
+    asking only what is not known to be as before for every instance."""
+
+    def __init__(self, index: WorkspaceIndex, targets: bool, names: bool, machines: bool, gone: frozenset | None) -> None:
+        self.index, self.targets, self.names, self.machines = index, targets, names, machines
+        self.gone = gone  # see `_machines_gone`
+
+    def row(self, row: tuple, instance: InstanceDecl) -> tuple | None:
+        entry = row[3]
+        if entry is None:
+            return None
+        ref, target, named, seen, modules, _relative = entry
+        if not self.targets and _target(self.index, ref) is not target:
+            return None
+        if target is None and not self.names and modules != _module_names(self.index):
+            return None
+        if not self.machines:
+            if self.gone is not None:  # known before, still known unless gone (else its suggestions change)
+                if seen is not True or not self.gone.isdisjoint(named):
+                    return None
+            elif _machines_seen(instance, named) != seen:
+                return None
+        return row
+
+
+def _machines_gone(before: list, now: list | None) -> frozenset | None:
+    """With one clan in each index, both knowing their machines: the machine names no longer
+    known (an instance that knew all it names still does, unless it names one of these)."""
+    if now is None or len(before) != 1 or len(now) != 1 or before[0] is None or now[0] is None:
+        return None
+    return before[0].known - now[0].known
+
+
+def _same_machines(before: list, now: list | None) -> bool:
+    """Whether every instance of both indexes knows the same machines: those of one clan (or
+    none) in each, of the same names."""
+    if now is None or len(before) != len(now) or len(now) > 1:
+        return False
+    if not now:
+        return True
+    was, is_ = before[0], now[0]
+    if was is None or is_ is None:
+        return was is is_
+    return was is is_ or was.names == is_.names
 
 
 def _run(context: "InventoryContext", rules: list["InventoryRule"]) -> None:
@@ -177,18 +273,18 @@ def _machines_seen(instance: InstanceDecl, named: tuple[str, ...]):
     return tuple(name in known for name in named), machines.fingerprint
 
 
-def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple[list[Finding], str | None]:
-    """The per-instance rules' findings for one instance, and the name of the module it uses
-    (None: not known), reused while nothing they read changed: typing elsewhere in a clan
-    file of a thousand instances re-checks one. An instance whose text is the same is not
-    even read: the module it names and the machines it names are kept with its findings,
-    and looked up again."""
+def _instance_row(index: WorkspaceIndex, generation: Generation, instance: InstanceDecl, rules: list, clan: int, used: dict) -> tuple:
+    """The per-instance rules' findings for one instance as a row of `_InventoryRun`, reused
+    from the store while nothing they read changed: typing elsewhere in a clan file of a
+    thousand instances re-checks one. An instance whose text is the same is not even read:
+    the module it names and the machines it names are kept with its findings, and looked up
+    again."""
     store = getattr(index, "instance_findings", None)
     span = instance.span()
     if store is None or span is None or instance.source.path is None:
         context = InventoryContext(_OneInstance(index, instance), generation)  # type: ignore[arg-type]
         _run(context, rules)
-        return context.findings, None
+        return context.findings, None, None, None, None
     start, end = span
     key = (instance.source.path, instance.name, instance.source.text[start:end], clan)
     cached = store.get(key)
@@ -200,7 +296,7 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
             and (target is not None or modules == _module_names(index))
         ):
             used[key] = cached
-            return [_shifted(f, start) for f in findings], _module_name(ref)
+            return [_shifted(f, start) for f in findings], _module_name(ref), key, cached, start
     ref = module_ref(instance)
     ref = (ref[0], ref[2]) if ref is not None else None
     target = _target(index, ref)
@@ -213,13 +309,14 @@ def _instance_findings(index: WorkspaceIndex, generation: Generation, instance: 
         and all(start <= e.start <= e.end <= end for fix in f.fixes for e in fix.edits)
         for f in context.findings
     )
-    if inside:  # kept relative to the instance, so an edit before it only moves them
-        modules = _module_names(index) if target is None else None
-        entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
-        used[key] = store[key] = entry
-    else:
+    if not inside:
         store.pop(key, None)  # nor keep a module it no longer uses alive
-    return context.findings, _module_name(ref)
+        return context.findings, _module_name(ref), None, None, start
+    # kept relative to the instance, so an edit before it only moves them
+    modules = _module_names(index) if target is None else None
+    entry = (ref, target, named, _machines_seen(instance, named), modules, [_shifted(f, -start) for f in context.findings])
+    used[key] = store[key] = entry
+    return context.findings, _module_name(ref), key, entry, start
 
 
 def _module_name(ref: tuple[str, str | None] | None) -> str | None:

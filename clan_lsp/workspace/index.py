@@ -23,7 +23,7 @@ from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
-from ..syntax.parse import binding_of
+from ..syntax.parse import _difference, binding_of
 
 _SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
 MAX_FILES = 5000
@@ -57,21 +57,23 @@ class InterfaceDecl:
 class ModuleRegistration:
     """`clan.modules.<name>`: the file it registers, or the module written inline."""
 
+    __slots__ = ("name", "source", "_key_node", "_key_of", "path", "inline")
+
     def __init__(
         self, name: str, source: SourceFile, key_node: Node | None, path: str | None = None,
-        inline: ServiceModule | None = None, key_of: "Callable[[], Node | None] | None" = None,
+        inline: ServiceModule | None = None, key_of: "Callable[[str], Node | None] | None" = None,
     ) -> None:
         self.name = name
         self.source = source
         self._key_node = key_node
-        self._key_of = key_of  # finds the key when first asked (registrations read from a known text)
+        self._key_of = key_of  # finds the key by name when first asked (registrations read from the syntax)
         self.path = path  # the file it registers
         self.inline = inline
 
     @property
     def key_node(self) -> Node | None:
         if self._key_of is not None:
-            self._key_node, self._key_of = self._key_of(), None
+            self._key_node, self._key_of = self._key_of(self.name), None
         return self._key_node
 
     def __repr__(self) -> str:
@@ -83,25 +85,30 @@ class InstanceDecl:
     (a clan file of a thousand instances is re-indexed on every keystroke; the checks reuse
     what they found for an instance whose text is the same)."""
 
+    __slots__ = ("name", "source", "_key_node", "machines", "_definitions", "_written", "_value", "same_as")
+
     def __init__(
         self, name: str, source: SourceFile, key_node: Node | None, value: AttrSet | None = None,
         machines: "KnownMachines | None" = None, definitions: list[Definition] | None = None,
-        written: "tuple[int, int, Callable[[], list[Definition]]] | None" = None,
+        written: "tuple[int, int, Callable[[str, int], list[Definition]]] | None" = None, same_as: int | None = None,
     ) -> None:
         self.name = name
         self.source = source
         self._key_node = key_node
         self.machines = machines  # the machines the same clan registers, when known
         self._definitions = definitions
-        # (start, end, read): an instance `name = { ... };` whose set's text was read before:
-        # where it is, and how to read its definitions when asked
+        # (start, end, read): an instance `name = { ... };` read from the syntax: where it is,
+        # and how to read its definitions (by name and start) when asked
         self._written = written
         self._value = value
+        # the position in the last index's `instances` of this instance, when its binding's bytes
+        # are the same there (see PlainSet.again): its findings carry over (checks/inventory.py)
+        self.same_as = same_as
 
     @property
     def definitions(self) -> list[Definition] | None:
         if self._written is not None:
-            self._definitions = self._written[2]()
+            self._definitions = self._written[2](self.name, self._written[0])
             self._key_node = self._definitions[0].key_node if self._definitions else None
             self._written = None
         return self._definitions
@@ -170,7 +177,7 @@ class InventoryDecl:
 
 
 class WorkspaceIndex:
-    SETS_BY_TEXT = True  # see `_set_facts` (tests turn it off to compare with reading every set)
+    SETS_BY_TEXT = True  # see `_literal_set` (tests turn it off to compare with reading every set)
 
     def __init__(self, roots: list[str], files) -> None:
         self.roots = list(roots)
@@ -182,6 +189,7 @@ class WorkspaceIndex:
         self.indexed: list[str] = []  # every file that is part of a clan
         self.clans: list[Clan] = []
         self.machines: dict[str, None] = {}
+        self.clan_machines: list[KnownMachines | None] = []  # per clan, what its instances know
         self.clan_date: str | None = None
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
         self._modules_cache: dict[str, ServiceModule | None] = {}
@@ -194,6 +202,11 @@ class WorkspaceIndex:
         # a literal set). Only what the last build used is kept, so it does not grow.
         self._memo: dict = {}
         self._last_memo: dict = {}
+        self.previous_inventory: dict | None = None  # see `build`, and checks/inventory.py
+        # (file, its `modules` read from the syntax) per clan part, in order; None: some were read by the model
+        self._registrations_read: list | None = []
+        self._paths: dict = {}  # see `_resolve`
+        self.targets_as_before = False  # see `_keep_modules`
 
     # -- building
 
@@ -215,6 +228,7 @@ class WorkspaceIndex:
             index._order = previous._order
             index.search = previous.search
             index._last_memo = previous._memo
+            index._paths = previous._paths
             edited = {p: files.peek(p) if hasattr(files, "peek") else _text(files.load(p)) for p in changed if p in index._order}
             index.clans = find_clans_again(index.search, edited, files.load, index._order)
         else:
@@ -231,6 +245,8 @@ class WorkspaceIndex:
         if previous is not None:
             index.clan_date = previous.clan_date
             index._keep_modules(previous)
+            # the last index's inventory findings, for the instances whose text is the same
+            index.previous_inventory = previous._derived.get("inventory")
             return index
         for root in index.roots:
             date = clan_core_date(os.path.join(root, "flake.lock"))
@@ -241,19 +257,33 @@ class WorkspaceIndex:
 
     def _keep_modules(self, previous: "WorkspaceIndex") -> None:
         """Modules read by the last index stay while their registration is the same file."""
+        read, read_before = self._registrations_read, previous._registrations_read
+        if read is not None and read_before is not None and len(read) == len(read_before) and all(
+            path == path_before and written is written_before for (path, written), (path_before, written_before) in zip(read, read_before)
+        ):  # the same registrations, read from the same texts (no inline module): all stay
+            self._modules_cache = dict(previous._modules_cache)
+            # and what instances' module names resolved to (semantics/instances.py): resolving a
+            # name of this clan caches its module, and `module_changed` forgets both
+            targets = dict(previous._derived.get("targets", {}))
+        else:
+            self._keep_modules_by_name(previous)
+            # what instances' module names resolved to, for the kept modules and flake inputs'
+            # services (inputs change only with the settings or the disk)
+            targets = {
+                (name, source): target
+                for (name, source), target in previous._derived.get("targets", {}).items()
+                if source != "self" or name in self._modules_cache
+            }
+        if targets:
+            self._derived["targets"] = targets
+        # every module name resolves as in the last index (checks/inventory.py reuses findings)
+        self.targets_as_before = len(targets) == len(previous._derived.get("targets", ()))
+
+    def _keep_modules_by_name(self, previous: "WorkspaceIndex") -> None:
         for name, module in previous._modules_cache.items():
             before, now = previous.modules.get(name), self.modules.get(name)
             if before is not None and now is not None and before.inline is None and now.inline is None and before.path == now.path:
                 self._modules_cache[name] = module
-        # what instances' module names resolved to (semantics/instances.py), for the kept modules
-        # and flake inputs' services (inputs change only with the settings or the disk)
-        targets = {
-            (name, source): target
-            for (name, source), target in previous._derived.get("targets", {}).items()
-            if source != "self" or name in self._modules_cache
-        }
-        if targets:
-            self._derived["targets"] = targets
 
     @property
     def complete(self) -> bool:
@@ -271,6 +301,7 @@ class WorkspaceIndex:
         for part in clan.parts:
             self._collect(part.source, part.value)
         machines = self._machines(clan)
+        self.clan_machines.append(machines)
         for inventory in clan.inventories:
             self._inventory(inventory.source, inventory.value, inventory.key_node, machines)
 
@@ -289,8 +320,7 @@ class WorkspaceIndex:
                 return None
             names.update(dict.fromkeys(declared or ()))
         names.update(dict.fromkeys(self.remembered(("machines-on-disk", clan.directory), lambda: clan.directory_machines() + clan.json_machines())))
-        for name in names:
-            self.machines.setdefault(name, None)
+        self.machines.update(dict.fromkeys(names))  # values are all None: the first place stays
         return KnownMachines(list(names))
 
     def _collect(self, source: SourceFile, attrs: AttrSet) -> None:
@@ -300,17 +330,23 @@ class WorkspaceIndex:
             for name in interfaces.names():
                 keys = interfaces.key_nodes(name)
                 self.interfaces.setdefault(name, _interface(name, interfaces.get(name), source, keys[0] if keys else None))
-        written = self._set_facts(source, attrs, "modules", _path_registrations)
-        if written is not None:  # the same text as a build before: no need to read the set
-            def key_of(name: str) -> Callable[[], Node | None]:
-                return lambda: next(iter(_module_set(attrs).key_nodes(name)), None)
+        literal = self._literal_set(source, attrs, "modules")
+        plain = self._plain_set(source, *literal, "modules")[0] if literal is not None else None
+        written = self.remembered(("modules", literal[1]), lambda: _path_registrations(plain)) if plain is not None else None
+        if written is not None:  # read from the syntax: the keys are found when asked
+            def key_of(name: str) -> Node | None:
+                return next(iter(_module_set(attrs).key_nodes(name)), None)
 
-            for name, path_text in written:
-                if name not in self.modules:
-                    self.modules[name] = ModuleRegistration(name, source, None, self._resolve(source.path, path_text), key_of=key_of(name))
+            base, modules = source.path, self.modules
+            # where each registered path leads, once per text of the set
+            registered = self.remembered(("registered", base, literal[1]), lambda: [(name, self._resolve(base, text)) for name, text in written])
+            modules.update({name: ModuleRegistration(name, source, None, path, None, key_of) for name, path in registered if name not in modules})
+            if self._registrations_read is not None:
+                self._registrations_read.append((base, written))
             return
         modules = attrs.get("modules")
         if isinstance(modules, AttrSet):
+            self._registrations_read = None  # some read by the model: compared one by one (`_keep_modules`)
             for name, definitions in _grouped(modules).items():
                 if name in self.modules:
                     continue
@@ -333,12 +369,15 @@ class WorkspaceIndex:
                 self.modules[name] = registration
 
     def _resolve(self, base: str | None, text: str) -> str | None:
-        """`resolve_path`, remembered: it asks the disk whether the target is a folder."""
-        return self.remembered(("path", base, text), lambda: resolve_path(base, text))
+        """`resolve_path`, remembered: it asks the disk whether the target is a folder. Kept
+        by every index built from this one (typing in a path adds one; disk changes build afresh)."""
+        key = (base, text)
+        if key not in self._paths:
+            self._paths[key] = resolve_path(base, text)
+        return self._paths[key]
 
-    def _set_facts(self, source: SourceFile, attrs: AttrSet, name: str, read: Callable):
-        """What `read` finds in the set `attrs.<name>`, remembered by the set's text (None: the
-        set is not one literal, or `read` cannot tell from the text alone)."""
+    def _literal_set(self, source: SourceFile, attrs: AttrSet, name: str) -> tuple[Node, bytes] | None:
+        """The node and text of `attrs.<name>` when it is one literal set the syntax may read."""
         if not self.SETS_BY_TEXT:
             return None
         definitions = attrs._named(name)
@@ -348,10 +387,34 @@ class WorkspaceIndex:
         text = source.text[node.start_byte : node.end_byte]
         if b"${" in text:
             return None
-        facts = self.remembered((name, text), lambda: read(source.text, node))
-        if facts is None:
-            return None
-        return (node.start_byte, facts) if name == "instances" else facts
+        return node, text
+
+    def _plain_set(self, source: SourceFile, node: Node, text: bytes, kind: str) -> tuple[PlainSet | None, tuple | None]:
+        """The set's bindings read from the syntax, once per text; a set whose text changed is
+        read again from the last build's set of the same `kind` in the same file, where the two
+        texts differ. With it, how it follows that set: ((that set, the position of its first
+        instance in the last build's `instances`), children kept before the edit, after it);
+        None when it does not."""
+        recovered = source.tree.recovery is not None
+        last = self._last_memo.get(("plain-set", kind, source.path)) if source.path is not None else None
+        relation = None
+
+        def read() -> PlainSet | None:
+            nonlocal relation
+            if last is not None and not recovered and not last[0].recovered:
+                plain, before, after = last[0].again(source.text, node)
+                relation = (last, before, after)
+                return plain
+            return PlainSet.read(source.text, node, recovered)
+
+        plain = self.remembered(("plain", text), read)
+        if plain is None:
+            return None, None
+        if relation is None and last is not None and last[0] is plain:
+            relation = (last, len(plain.children), 0)  # the same text: every child kept
+        if source.path is not None:
+            self._memo[("plain-set", kind, source.path)] = (plain, len(self.instances))
+        return plain, relation
 
     def remembered(self, key, compute):
         """A fact this index's build learnt, or the last build's (see `_memo`)."""
@@ -362,17 +425,21 @@ class WorkspaceIndex:
 
     def _inventory(self, source: SourceFile, inventory: AttrSet, key: Node | None, machines: "KnownMachines | None") -> None:
         self.inventories.append(InventoryDecl(source, inventory, key))
-        found = self._set_facts(source, inventory, "instances", _plain_instances)
-        if found is not None:  # the same text as a build before: where each instance is, no reading
-            base, written = found
-
+        literal = self._literal_set(source, inventory, "instances")
+        plain, relation = self._plain_set(source, *literal, "instances") if literal is not None else (None, None)
+        written = self.remembered(("instances", literal[1]), lambda: _plain_instances(plain)) if plain is not None else None
+        if written is not None:  # read from the syntax: where each instance is, its value read when asked
+            base = literal[0].start_byte
             holder = inventory._named("instances")[0].thunk  # the set, and the scope it is read in
 
-            def read(name: str, start: int) -> Callable[[], list[Definition]]:
-                return lambda: _one_binding(holder, start) or inventory.get("instances")._named(name)
+            def read(name: str, start: int) -> list[Definition]:
+                return _one_binding(holder, start) or inventory.get("instances")._named(name)
 
-            for name, start, end in written:
-                self.instances.append(InstanceDecl(name, source, None, None, machines, written=(base + start, base + end, read(name, base + start))))
+            same = _same_instances(plain, relation) if relation is not None else [None] * len(written)
+            self.instances += [
+                InstanceDecl(name, source, None, None, machines, None, (base + start, base + end, read), same_as)
+                for (name, start, end), same_as in zip(written, same)
+            ]
             return
         instances = inventory.get("instances")
         if not isinstance(instances, AttrSet):
@@ -561,64 +628,153 @@ def _one_binding(holder, key_start: int) -> list[Definition] | None:
     return holder.reader.binding(node, holder.env) or None
 
 
-def _plain_bindings(text: bytes, node: Node) -> Iterator[tuple[str, Node, Node]] | None:
-    """(name, key, value) of each binding of a literal set whose every binding is `name = value;`
-    with a plain name (an identifier or a string without escapes or interpolation), read from
-    the syntax alone; None when some binding is written otherwise (the model reads those)."""
-    sets = [c for c in node.named_children if c.type == "binding_set"]
-    found: list[tuple[str, Node, Node]] = []
-    seen: set[str] = set()
-    for binding in sets[0].named_children if sets else ():
-        kind = binding.type
-        if kind == "comment":
-            continue
-        if kind != "binding":
-            return None
-        path, value = binding.child_by_field_name("attrpath"), binding.child_by_field_name("expression")
-        if path is None or value is None or path.named_child_count != 1:
-            return None  # `a.b = ...`, or a comment inside the path: the model reads it
-        key = path.named_child(0)
-        start, end = key.start_byte, key.end_byte
-        key_kind = key.type
-        if key_kind == "identifier":
-            name = text[start:end].decode("utf-8", "replace")
-        elif key_kind == "string_expression" and end - start >= 2 and text[start] == text[end - 1] == 34 and b"\\" not in (raw := text[start:end]) and b"$" not in raw:
-            name = raw[1:-1].decode("utf-8", "replace")
-        else:
-            return None
-        if name in seen:
-            return None  # defined twice: the model merges
-        seen.add(name)
-        found.append((name, key, value))
-    return iter(found)
-
-
-def _path_registrations(text: bytes, node: Node) -> list[tuple[str, str]] | None:
-    """(name, path text) of a `modules` set that registers only plain paths (None otherwise)."""
-    bindings = _plain_bindings(text, node)
-    if bindings is None:
+def _read_binding(text: bytes, binding: Node) -> tuple | None | bool:
+    """One child of a set's bindings as (name, key start, value type, value start, value end),
+    offsets relative to the binding: `name = value;` with a plain name (an identifier or a
+    string without escapes or interpolation). None: a comment; False: written otherwise."""
+    kind = binding.type
+    if kind == "comment":
         return None
+    if kind != "binding":
+        return False
+    path, value = binding.child_by_field_name("attrpath"), binding.child_by_field_name("expression")
+    if path is None or value is None or path.named_child_count != 1:
+        return False  # `a.b = ...`, or a comment inside the path: the model reads it
+    key = path.named_child(0)
+    start, end = key.start_byte, key.end_byte
+    key_kind = key.type
+    if key_kind == "identifier":
+        name = text[start:end].decode("utf-8", "replace")
+    elif key_kind == "string_expression" and end - start >= 2 and text[start] == text[end - 1] == 34 and b"\\" not in (raw := text[start:end]) and b"$" not in raw:
+        name = raw[1:-1].decode("utf-8", "replace")
+    else:
+        return False
+    at = binding.start_byte
+    return name, start - at, value.type, value.start_byte - at, value.end_byte - at
+
+
+class PlainSet:
+    """A literal set whose every binding is `name = value;` with a plain name, read from the
+    syntax alone (the model reads any other set).
+
+    `children`: each child of its bindings as (start, end, binding) relative to the set, the
+    binding as `_read_binding` gives it. After an edit, `again` reads only the children whose
+    bytes changed: a child whose bytes are the same and whose place in the new tree is the
+    same (before the edit, or after it moved by its length) is the same binding."""
+
+    __slots__ = ("text", "children", "recovered")
+
+    def __init__(self, text: bytes, children: list[tuple[int, int, tuple | None]], recovered: bool) -> None:
+        self.text = text  # the set's text
+        self.children = children
+        self.recovered = recovered  # read from a recovered tree (see syntax/recover.py): never followed by `again`
+
+    @classmethod
+    def read(cls, text: bytes, node: Node, recovered: bool) -> "PlainSet | None":
+        base = node.start_byte
+        children = []
+        for child in _bindings_of(node):
+            binding = _read_binding(text, child)
+            if binding is False:
+                return None
+            children.append((child.start_byte - base, child.end_byte - base, binding))
+        return cls._unique(cls(text[base : node.end_byte], children, recovered))
+
+    def again(self, text: bytes, node: Node) -> "tuple[PlainSet | None, int, int]":
+        """The set after an edit, read from the new tree `node` of the file's `text`, and how
+        many children before the edit (`kept_before`) and after it (`kept_after`) are the
+        same bindings as in this one."""
+        base = node.start_byte
+        new_text = text[base : node.end_byte]
+        start, old_end, new_end = _difference(self.text, new_text)
+        delta = new_end - old_end
+        children, old = _bindings_of(node), self.children
+        limit = min(len(children), len(old))
+        before = 0
+        while before < limit:
+            child_start, child_end, _binding = old[before]
+            child = children[before]
+            if child_end >= start or child.start_byte - base != child_start or child.end_byte - base != child_end:
+                break
+            before += 1
+        after = 0
+        while after < limit - before:
+            child_start, child_end, _binding = old[-1 - after]
+            child = children[-1 - after]
+            if child_start <= old_end or child.start_byte - base != child_start + delta or child.end_byte - base != child_end + delta:
+                break
+            after += 1
+        middle = []
+        for child in children[before : len(children) - after]:
+            binding = _read_binding(text, child)
+            if binding is False:
+                return None, 0, 0
+            middle.append((child.start_byte - base, child.end_byte - base, binding))
+        moved = [(s + delta, e + delta, binding) for s, e, binding in old[len(old) - after :]] if after else []
+        return PlainSet._unique(PlainSet(new_text, old[:before] + middle + moved, False)), before, after
+
+    @staticmethod
+    def _unique(found: "PlainSet") -> "PlainSet | None":
+        names = [binding[0] for _s, _e, binding in found.children if binding is not None]
+        return found if len(set(names)) == len(names) else None  # defined twice: the model merges
+
+    def bindings(self) -> Iterator[tuple[str, int, str, int, int]]:
+        """(name, key start, value type, value start, value end), relative to the set."""
+        for start, _end, binding in self.children:
+            if binding is not None:
+                name, key, kind, value_start, value_end = binding
+                yield name, start + key, kind, start + value_start, start + value_end
+
+
+def _same_instances(plain: PlainSet, relation: tuple) -> list[int | None]:
+    """For each instance of `plain` (one per binding), the position in the last build's
+    `instances` of the same instance (see `_plain_set`), None for one read again."""
+    (last, first), before, after = relation
+    new_count, old_count = len(plain.children), len(last.children)
+    if all(binding is not None for _start, _end, binding in last.children) and all(
+        binding is not None for _start, _end, binding in plain.children[before : new_count - after]
+    ):  # no comments in either set: every child is an instance
+        return [*range(first, first + before), *[None] * (new_count - before - after), *range(first + old_count - after, first + old_count)]
+    ordinal, old_ordinals = 0, []  # the last set's children -> their instance's ordinal
+    for _start, _end, binding in last.children:
+        old_ordinals.append(ordinal if binding is not None else None)
+        ordinal += binding is not None
+    same: list[int | None] = []
+    for child, (_start, _end, binding) in enumerate(plain.children):
+        if binding is None:
+            continue
+        if child < before:
+            same.append(first + old_ordinals[child])
+        elif child >= new_count - after:
+            same.append(first + old_ordinals[child - new_count + old_count])
+        else:
+            same.append(None)
+    return same
+
+
+def _bindings_of(node: Node) -> list[Node]:
+    sets = [c for c in node.named_children if c.type == "binding_set"]
+    return sets[0].named_children if sets else []
+
+
+def _path_registrations(plain: PlainSet) -> list[tuple[str, str]] | None:
+    """(name, path text) of a `modules` set that registers only plain paths (None otherwise)."""
     found = []
-    for name, _key, value in bindings:
-        if value.type != "path_expression":
+    text = plain.text
+    for name, _key, kind, start, end in plain.bindings():
+        if kind != "path_expression":
             return None
-        found.append((name, text[value.start_byte : value.end_byte].decode("utf-8", "replace")))
+        found.append((name, text[start:end].decode("utf-8", "replace")))
     return found
 
 
-def _plain_instances(text: bytes, node: Node) -> list[tuple[str, int, int]] | None:
+def _plain_instances(plain: PlainSet) -> list[tuple[str, int, int]] | None:
     """(name, start, end) relative to the set of an `instances` set whose every instance is one
     binding `name = { ... };` (None otherwise)."""
-    bindings = _plain_bindings(text, node)
-    if bindings is None:
+    bindings = [(start, binding) for start, _end, binding in plain.children if binding is not None]
+    if not all(binding[2] in _SET_NODES for _start, binding in bindings):
         return None
-    start = node.start_byte
-    found = []
-    for name, key, value in bindings:
-        if value.type not in _SET_NODES:
-            return None
-        found.append((name, key.start_byte - start, value.end_byte - start))
-    return found
+    return [(binding[0], start + binding[1], start + binding[4]) for start, binding in bindings]
 
 
 def _path_text(source: SourceFile, definitions: list[Definition]) -> str | None:
@@ -649,9 +805,10 @@ def _names_of(source: SourceFile, attrs: AttrSet, name: str, index: "WorkspaceIn
     if b"${" in text:
         return read()
 
+    plain = index._plain_set(source, node, text, name)[0] if index.SETS_BY_TEXT else None
+
     def scan() -> list[str] | bool:  # `name = ...;` bindings read from the syntax; the rest by the model
-        plain = _plain_bindings(source.text, node) if index.SETS_BY_TEXT else None
-        return [found for found, _key, _value in plain] if plain is not None else read()
+        return [found for found, *_ in plain.bindings()] if plain is not None else read()
 
     return index.remembered(("names", text), scan)
 
