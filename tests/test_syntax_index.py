@@ -132,16 +132,16 @@ def test_a_binding_an_edit_leaves_in_place_is_found_without_changed_ranges() -> 
     tree = SyntaxTree(text)
     at = text.index(b"f x") + 1
     tree.edit(at, at, b"oo")  # `foo x`: the same bindings around it
-    old_tree, start, _, new_end = tree._last_edit
+    old_tree, start, _, new_end, _ = tree._last_edit
     kept = _same_binding(tree.tree, old_tree, start - 1, new_end + 1)
     assert kept is not None and tree.node_text(kept[0][-1]) == "c = foo x;" and [n.type for n in kept[0][:2]] == ["source_code", "attrset_expression"]
     at = tree.text.index(b"foo x")
     tree.edit(at, at, b"1; e = ")  # a new binding: `c` is not the binding it was
-    old_tree, start, _, new_end = tree._last_edit
+    old_tree, start, _, new_end, _ = tree._last_edit
     assert _same_binding(tree.tree, old_tree, start - 1, new_end + 1) is None
     at = tree.text.index(b"d = 2")
     tree.edit(at, at, b'"')  # broken: the parser's error recovery may reshape anything
-    old_tree, start, _, new_end = tree._last_edit
+    old_tree, start, _, new_end, _ = tree._last_edit
     assert _same_binding(tree.tree, old_tree, start - 1, new_end + 1) is None
 
 

@@ -20,6 +20,7 @@ the edit touched (`Duplicates.updated`); checks/syntax.py words it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -29,6 +30,10 @@ from .parse import Node, Touched, walk
 
 _SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
 _LITERALS = ("attrset_expression", "rec_attrset_expression")
+# Sets with at least this many names keep them (Duplicates.names): renaming a key there is
+# checked against them instead of reading the set again (a clan's 1000 machines: 4 ms).
+_KEEP_NAMES = 32
+_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 
 
 @dataclass
@@ -190,20 +195,23 @@ class Duplicate(NamedTuple):
         return Duplicate(self.scope_start + delta, self.scope_end + delta, self.start + delta, self.end + delta, self.name, self.previous + delta)
 
 
-def _scope_duplicates(scope: Node, text: bytes, repeated: dict | None = None) -> list[Duplicate]:
+def _scope_duplicates(scope: Node, text: bytes, repeated: dict | None = None, kept_names: dict | None = None) -> list[Duplicate]:
     """The duplicates among one set's own names (names its literal values merge included).
 
     With `repeated`, the set's first names defined more than once go there, by the set's
-    start: (its end, the names)."""
+    start: (its end, the names); with `kept_names`, a big set's first names."""
     bindings = _binding_set(scope)
     if bindings is None:
         return []
     found: list[_Duplicate] = []
     names: set[str] = set()
-    _read(bindings, text, _Attrs(), found, names)
+    attrs = _Attrs()
+    _read(bindings, text, attrs, found, names)
     a, b = scope.start_byte, scope.end_byte
     if names and repeated is not None:
         repeated[a] = (b, frozenset(names))
+    if kept_names is not None and len(attrs.names) >= _KEEP_NAMES:
+        kept_names[a] = (b, frozenset(attrs.names))
     return [Duplicate(a, b, d.node.start_byte, d.node.end_byte, d.name, d.previous.start_byte) for d in found]
 
 
@@ -227,17 +235,19 @@ def _ordered(found: list[Duplicate]) -> list[Duplicate]:
 class Duplicates:
     """Every duplicate of one tree, and the first names each set defines more than once."""
 
-    def __init__(self, found: list[Duplicate], repeated: dict[int, tuple[int, frozenset[str]]] | None = None) -> None:
+    def __init__(self, found: list[Duplicate], repeated: dict[int, tuple[int, frozenset[str]]] | None = None, names: dict[int, tuple[int, frozenset[str]]] | None = None) -> None:
         self.found = found
         self.repeated = repeated if repeated is not None else {}  # a set's start -> (its end, names)
+        self.names = names if names is not None else {}  # a big set's start -> (its end, its first names)
 
     @classmethod
     def build(cls, root: Node, text: bytes) -> "Duplicates":
         found: list[Duplicate] = []
         repeated: dict = {}
+        names: dict = {}
         for scope in _scopes_in(root):
-            found += _scope_duplicates(scope, text, repeated)
-        return cls(_ordered(found), repeated)
+            found += _scope_duplicates(scope, text, repeated, names)
+        return cls(_ordered(found), repeated, names)
 
     def updated(self, touched: Touched, new_tree: tree_sitter.Tree, text: bytes) -> "Duplicates":
         """The duplicates of new_tree after the edit `touched` describes.
@@ -255,6 +265,7 @@ class Duplicates:
         fresh_start, fresh_end, stale_end = touched.span_start, touched.span_end, touched.stale_end
         # the sets holding the span, innermost first, and whether each must be read again
         holders: list[tuple[Node, bool]] = []
+        renames: dict[int, frozenset[str]] = {}  # a big set whose key was renamed: its names now
         below = around if around.type == "binding" else None  # the holder's binding the change is in
         climbed = [around]  # the nodes from the span up, so a holder's own binding is known without asking parents
         above = list(reversed(touched.ancestors)) if touched.ancestors is not None else None
@@ -266,7 +277,10 @@ class Duplicates:
             elif node.type in _SCOPES:
                 # its own binding: the child of the binding_set that is its child
                 direct = below is not None and len(climbed) >= 2 and climbed[-1].type == "binding_set" and climbed[-2] is below
-                holders.append((node, self._reads_again(node, below if direct else None, touched, text)))
+                again, renamed = self._reads_again(node, below if direct else None, touched, text)
+                holders.append((node, again))
+                if renamed is not None:
+                    renames[node.start_byte] = renamed
                 below = None
             climbed.append(node)
             step += 1
@@ -285,33 +299,75 @@ class Duplicates:
                 continue  # a set in the span: read again below
             else:
                 return Duplicates.build(root, text)  # overlaps the span partly: not in a tree; be safe
-        repeated: dict = {}
-        for start, (end, names) in self.repeated.items():
-            if end < fresh_start:
-                repeated[start] = (end, names)
-            elif start > stale_end:
-                repeated[start + delta] = (end + delta, names)
-            elif start <= fresh_start and end >= stale_end and start in kept_holders:
-                repeated[start] = (end + delta, names)
+        repeated, kept_names = self._moved(self.repeated, fresh_start, stale_end, delta, kept_holders), self._moved(self.names, fresh_start, stale_end, delta, kept_holders)
+        for start, names in renames.items():
+            kept_names[start] = (kept_names[start][0], names)
         parts = [around] if around.type == "binding" else [c for c in around.children if fresh_start <= c.start_byte and c.end_byte <= fresh_end]
         inside = [scope for part in parts for scope in _scopes_in(part)]
-        found += [d for scope in inside for d in _scope_duplicates(scope, text, repeated)]
+        found += [d for scope in inside for d in _scope_duplicates(scope, text, repeated, kept_names)]
         for holder, again in holders:
             if again:
-                found += _scope_duplicates(holder, text, repeated)
-        return Duplicates(_ordered(found), repeated)
+                found += _scope_duplicates(holder, text, repeated, kept_names)
+        return Duplicates(_ordered(found), repeated, kept_names)
 
-    def _reads_again(self, holder: Node, below: Node | None, touched: Touched, text: bytes) -> bool:
+    @staticmethod
+    def _moved(by_set: dict, fresh_start: int, stale_end: int, delta: int, kept_holders: set[int]) -> dict:
+        """Entries by set start, for the sets the edit leaves alone, moved by it."""
+        moved: dict = {}
+        for start, (end, names) in by_set.items():
+            if end < fresh_start:
+                moved[start] = (end, names)
+            elif start > stale_end:
+                moved[start + delta] = (end + delta, names)
+            elif start <= fresh_start and end >= stale_end and start in kept_holders:
+                moved[start] = (end + delta, names)
+        return moved
+
+    def _reads_again(self, holder: Node, below: Node | None, touched: Touched, text: bytes) -> tuple[bool, frozenset[str] | None]:
         """Whether a set holding the change may read its own names differently now: unless
         the change lies in the value of its own binding `below` (None: not one of its own),
-        whose first name it defined once."""
+        whose first name it defined once, or renames that binding's key in a big set from a
+        name it defined once to one it did not define (then: its names now)."""
         if below is None:
-            return True
+            return True, None
         value = below.child_by_field_name("expression")
-        if value is None or touched.span_start < value.start_byte or touched.start < value.start_byte:
-            return True  # the binding's own name may be what changed
+        if value is None:
+            return True, None
+        if touched.span_start < value.start_byte or touched.start < value.start_byte:
+            renamed = self._renamed(holder, below, touched, text)  # the binding's own name may be what changed
+            return renamed is None, renamed
         before = self.repeated.get(holder.start_byte)
         if before is not None and before[0] != holder.end_byte - touched.delta:
-            return True  # not the set read before
+            return True, None  # not the set read before
         name = _first_name(below, text)
-        return name is not None and before is not None and name in before[1]
+        return name is not None and before is not None and name in before[1], None
+
+    def _renamed(self, holder: Node, below: Node, touched: Touched, text: bytes) -> frozenset[str] | None:
+        """A big set's first names after the edit renamed one binding's first name (or a
+        later part of its path) when that cannot make or undo a duplicate: the name was
+        defined once and the new one not at all. None: read the set again."""
+        known = self.names.get(holder.start_byte)
+        key = below.child_by_field_name("attrpath")
+        if known is None or known[0] != holder.end_byte - touched.delta or touched.removed is None or key is None:
+            return None
+        if not (key.start_byte <= touched.start and touched.new_end <= key.end_byte):
+            return None
+        new_key = text[key.start_byte : key.end_byte]
+        old_key = new_key[: touched.start - key.start_byte] + touched.removed + new_key[touched.new_end - key.start_byte :]
+        new_name, old_name = _leading_name(new_key), _leading_name(old_key)
+        if new_name is None or old_name is None:
+            return None
+        repeated = self.repeated.get(holder.start_byte)
+        if repeated is not None and old_name in repeated[1]:
+            return None  # defined more than once: its definitions merge
+        if new_name != old_name and new_name in known[1]:
+            return None  # now defined twice
+        return known[1] if new_name == old_name else (known[1] - {old_name}) | {new_name}
+
+
+def _leading_name(key: bytes) -> str | None:
+    """The first name of a plain attribute path (`a` or `a.b...`, no quotes, spaces or comments)."""
+    match = _IDENTIFIER.match(key)
+    if match is None or (match.end() < len(key) and key[match.end() : match.end() + 1] != b"."):
+        return None
+    return match.group().decode()

@@ -228,9 +228,16 @@ class Touched:
     # the region's ancestors from the root down (not including it) when known: climbing
     # with `.parent` costs the depth at each step
     ancestors: list[Node] | None = None
+    removed: bytes | None = None  # the bytes the edit replaced, when known
 
     @classmethod
-    def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
+    def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int, removed: bytes | None = None) -> "Touched":
+        touched = cls._of(new_tree, text, old_tree, start, old_end, new_end)
+        touched.removed = removed
+        return touched
+
+    @classmethod
+    def _of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
         same = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
         if same is not None:
             path, old_binding = same
@@ -407,7 +414,7 @@ class SyntaxTree:
         old_tree = before.tree.copy()
         old_tree.edit(start, old_end, new_end, _point(before.text, start), _point(before.text, old_end), _point(recovery.text, new_end))
         recovery.tree = self.parser.parse(recovery.text, old_tree)
-        self._model_edit = (old_tree, start, old_end, new_end)
+        self._model_edit = (old_tree, start, old_end, new_end, before.text[start:old_end])
 
     def _repair_recovered(self, recovery: Recovery) -> None:
         """Trailing formal commas the broken parse hid (inside its ERROR they are no pattern):
@@ -507,7 +514,7 @@ class SyntaxTree:
         self._repairs_follow = sorted(restored) == sorted(self._repaired)
         self._facts_before_edit, self._facts = self._facts, {}
         self._recovered_before_edit, self._recovered_facts = self._recovered_facts, set()
-        self._last_edit = (old_tree, start, old_end, new_end)
+        self._last_edit = (old_tree, start, old_end, new_end, old[start:old_end])
         self._touched = None
         self._recovery_before_edit = recovery_before if isinstance(recovery_before, Recovery) else None
         self._model_edit = None
