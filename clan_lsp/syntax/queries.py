@@ -184,13 +184,14 @@ class _Table:
     are the stored ones plus the deltas of the moves noted at or before r. After a few
     edits every row is rewritten once."""
 
-    __slots__ = ("width", "offsets", "extras", "move_rows", "move_sums", "_starts")
+    __slots__ = ("width", "offsets", "extras", "move_rows", "move_sums", "_starts", "_runs")
 
     def __init__(self, width: int, offsets: list[int], extras: list[tuple], move_rows: list[int] | None = None, move_sums: list[int] | None = None):
         self.width, self.offsets, self.extras = width, offsets, extras
         self.move_rows = move_rows or []  # where each noted move begins, ascending
         self.move_sums = move_sums or []  # the deltas of the moves up to each, summed
         self._starts: list[int] | None = None
+        self._runs: list[tuple[int, int, int]] | None = None
 
     @classmethod
     def of(cls, width: int, entries: list[tuple]) -> "_Table":
@@ -207,9 +208,21 @@ class _Table:
 
     def _segments(self) -> list[tuple[int, int, int]]:
         """(first row, end row, delta) of each run of rows that one sum of moves applies to."""
-        bounds = [0] + self.move_rows + [len(self)]
-        deltas = [0] + self.move_sums
-        return [(bounds[i], bounds[i + 1], deltas[i]) for i in range(len(deltas)) if bounds[i] < bounds[i + 1]]
+        if self._runs is None:
+            bounds = [0] + self.move_rows + [len(self)]
+            deltas = [0] + self.move_sums
+            self._runs = [(bounds[i], bounds[i + 1], deltas[i]) for i in range(len(deltas)) if bounds[i] < bounds[i + 1]]
+        return self._runs
+
+    def column(self, column: int) -> list[int]:
+        """One offset of every row (true), in order."""
+        values = self.offsets[column :: self.width]
+        if not self.move_rows:
+            return values
+        found: list[int] = []
+        for first, last, delta in self._segments():
+            found += list(map(delta.__add__, values[first:last])) if delta else values[first:last]
+        return found
 
     @property
     def _stored_starts(self) -> list[int]:
@@ -311,6 +324,7 @@ class _Table:
             total += moves[row]
             sums.append(total)
         self.move_rows, self.move_sums = rows, sums
+        self._runs = None
         return self
 
 
@@ -374,8 +388,8 @@ class SyntaxIndex:
         `clanLib.buildScopeKey`), in order: found where the text spells them."""
         if self._callee_ends is None:
             ends: dict[int, list[int]] = {}
-            for number, entry in enumerate(self._calls.rows()):
-                ends.setdefault(entry[3], []).append(number)
+            for number, end in enumerate(self._calls.column(3)):
+                ends.setdefault(end, []).append(number)
             self._callee_ends = ends
         text, callee_ends = self.text, self._callee_ends
         numbers: set[int] = set()
