@@ -138,18 +138,25 @@ def test_the_server_places_diagnostics_and_edits_by_lsp_lines_in_a_cr_only_file(
 
 
 def test_the_query_index_follows_edits_around_pipes() -> None:
-    import random
-
-    from clan_lsp.syntax.queries import SyntaxIndex
-
     text = (
         b'{ lib, clanLib, }:\n{\n  _class = "clan.service";\n'
         b"  roles.s.perInstance = { settings, ... }: {\n"
         b"    nixosModule.x = settings.names |> map (n: clanLib.buildScopeKey { serviceName = n; }) |> lib.concat;\n"
         b"    nixosModule.y = toString <| lib.length <| settings.list;\n  };\n}\n"
     )
-    for seed in range(6):
-        # quotes and comment marks move pipes in and out of text, where a kept stand-in is text too
+    # quotes and comment marks move pipes in and out of text, where a kept stand-in is text too
+    assert_repairs_follow_random_edits(text, 6, [b"", b"x", b" |> f", b"<| ", b"|", b">", b";", b'"', b"#", b"\n", b"''"])
+
+
+def assert_repairs_follow_random_edits(text: bytes, seeds: int, inserts: list[bytes]) -> None:
+    """Random edits of a text whose parse has repaired bytes (pipes, trailing commas): the
+    syntax errors are a fresh parse's, so is the tree (on valid text: on broken text
+    tree-sitter's incremental recovery may differ), and the index is one built afresh."""
+    import random
+
+    from clan_lsp.syntax.queries import SyntaxIndex
+
+    for seed in range(seeds):
         rng = random.Random(seed)
         tree = SyntaxTree(text)
         assert tree.syntax_errors() == []
@@ -157,11 +164,12 @@ def test_the_query_index_follows_edits_around_pipes() -> None:
         for _ in range(60):
             start = rng.randrange(len(tree.text) + 1)
             end = min(len(tree.text), start + rng.choice([0, 0, 1, 2]))
-            tree.edit(start, end, rng.choice([b"", b"x", b" |> f", b"<| ", b"|", b">", b";", b'"', b"#", b"\n", b"''"]))
+            tree.edit(start, end, rng.choice(inserts))
+            fresh = SyntaxTree(tree.text)
+            assert bool(tree.syntax_errors()) == bool(fresh.syntax_errors())
             assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
-            fresh = SyntaxTree(tree.text).root
-            if not fresh.has_error:  # on broken text tree-sitter's incremental recovery may differ
-                assert str(tree.root) == str(fresh)
+            if not fresh.root.has_error:
+                assert str(tree.root) == str(fresh.root)
 
 
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n", b"\r"])
@@ -186,25 +194,9 @@ def test_blanked_trailing_commas_follow_edits() -> None:
     """A trailing formal comma stays blanked for the parser while it still ends formals,
     and is shown again as soon as it does not (a formal typed after it, its braces
     broken): the tree is always a fresh parse's, and so are the facts."""
-    import random
-
-    from clan_lsp.syntax.queries import SyntaxIndex
-
     text = b"{ lib, clanLib,\n}:\n{\n  roles.s.perInstance = { settings, machine, }: {\n    x = f { a = 1; };\n  };\n}\n"
-    for seed in range(8):
-        rng = random.Random(seed)
-        tree = SyntaxTree(text)
-        assert tree.syntax_errors() == []
-        tree.index  # noqa: B018 - build it, so that edits update it
-        for _ in range(60):
-            start = rng.randrange(len(tree.text) + 1)
-            end = min(len(tree.text), start + rng.choice([0, 0, 1, 2]))
-            tree.edit(start, end, rng.choice([b"", b"x", b" ", b",", b", b", b"}", b"{", b"[", b"]", b"=", b"...", b"\n", b"#", b":"]))
-            fresh = SyntaxTree(tree.text)
-            assert bool(tree.syntax_errors()) == bool(fresh.syntax_errors())  # a comma outside formals is an error
-            assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
-            if not fresh.root.has_error:  # on broken text tree-sitter's incremental recovery may differ
-                assert str(tree.root) == str(fresh.root)
+    # a comma outside formals is an error: the errors must be a fresh parse's
+    assert_repairs_follow_random_edits(text, 8, [b"", b"x", b" ", b",", b", b", b"}", b"{", b"[", b"]", b"=", b"...", b"\n", b"#", b":"])
 
 
 def test_a_formal_typed_after_a_trailing_comma_sees_the_comma() -> None:
