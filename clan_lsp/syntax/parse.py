@@ -216,7 +216,9 @@ class Touched:
     what was found there is the old finding moved by the edit. What changed lies in the
     span [span_start, span_end) of the new tree, within `region`: the innermost `binding`
     holding it (or only its key or the formals of the function it binds, when the change
-    lies there and left what follows as it was), or, for a change between bindings (typing a new one), the set's bindings around it. Whatever lies in the span is read again; None: read everything again.
+    lies there and left what follows as it was), or, for a change between bindings (typing
+    a new one), the set's bindings around it. Whatever lies in the span is read again;
+    None: read everything again.
     """
 
     start: int
