@@ -12,6 +12,8 @@ import gc
 import os
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .checks import ERROR, Finding, run_rules
@@ -31,6 +33,7 @@ def _ide():
 MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep analysis
 GRAPH_ON_TYPE_INSTANCES = 30
 RECHECK_SECONDS = 1.0  # how long a file read from disk is trusted before its stamp is read again
+KEPT_FILES = 64  # files read from disk that a long-lived Analysis holds after their last use
 
 
 _DISK_PARSERS = threading.local()  # a parser is not to be shared between threads
@@ -46,18 +49,30 @@ def _disk_parser():
 
 
 class Files:
-    """Sources by path: open buffers first, then disk (cached by mtime and size)."""
+    """Sources by path: open buffers first, then disk (cached by mtime and size).
 
-    def __init__(self, roots: list[str] | None = None) -> None:
+    `keep`: how many files read from disk are held (the most recently used); None: all of
+    them (`clan-lsp check` reads each file once). Beyond that a file stays cached while
+    anything else holds it (a module, the index), so one file is one parse while it is in
+    use, and a server that reads a thousand modules does not hold a thousand trees."""
+
+    def __init__(self, roots: list[str] | None = None, keep: int | None = None) -> None:
         # Where looking around is allowed (the server's workspace folders); None: anywhere.
         # Files a module imports are read wherever they are.
         self.roots = [os.path.abspath(r) for r in roots] if roots is not None else None
         self.overlays: dict[str, SourceFile] = {}
-        self._disk: dict[str, tuple[tuple[float, int], SourceFile | None]] = {}
+        self._overlay_versions: dict[str, int] = {}
+        self._next_version = 0
+        # path -> (stamp, the source while held, or None: the file is unreadable or too big)
+        self._disk: dict[str, tuple[tuple[float, int], weakref.ref | None]] = {}
         self._checked: dict[str, float] = {}  # when each file's stamp was last read
+        self.keep = keep
+        self._held: OrderedDict[str, SourceFile] = OrderedDict()  # the most recently used, newest last
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
         self.overlays[path] = source
+        self._next_version += 1
+        self._overlay_versions[path] = self._next_version
 
     def may_explore(self, directory: str) -> bool:
         if self.roots is None:
@@ -67,10 +82,50 @@ class Files:
 
     def drop_overlay(self, path: str) -> None:
         self.overlays.pop(path, None)
+        self._overlay_versions.pop(path, None)
 
     def forget_stamps(self) -> None:
         """Files changed on disk: read every stamp again on next use."""
         self._checked.clear()
+
+    def _cached(self, path: str) -> SourceFile | None:
+        cached = self._disk.get(path)
+        return cached[1]() if cached is not None and cached[1] is not None else None
+
+    def _hold(self, path: str, source: SourceFile) -> SourceFile:
+        held = self._held
+        held[path] = source
+        held.move_to_end(path)
+        if self.keep is not None:
+            while len(held) > self.keep:
+                held.popitem(last=False)
+        return source
+
+    def _used(self, path: str, source: SourceFile) -> SourceFile:
+        """A source found in the cache: newest again if held. One that lives on elsewhere
+        (the index holds the clan's files) is not taken in, or a keystroke that touches a
+        hundred such files would push out the few only this cache holds."""
+        if path in self._held:
+            self._held.move_to_end(path)
+        return source
+
+    def version(self, path: str) -> tuple | None:
+        """What `load` would read, without reading it: equal versions are equal texts (the
+        buffer's edit count, or the file's stamp on disk); None: no such file."""
+        if path in self.overlays:
+            return ("buffer", self._overlay_versions[path])
+        cached = self._disk.get(path)
+        now = time.monotonic()
+        if cached is not None and now - self._checked.get(path, 0.0) < RECHECK_SECONDS:
+            return ("disk",) + cached[0]
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        stamp = (stat.st_mtime, stat.st_size)
+        if cached is not None and cached[0] == stamp:
+            self._checked[path] = now
+        return ("disk",) + stamp
 
     def peek(self, path: str) -> bytes | None:
         """A file's bytes without parsing it (the open buffer's, else the disk's). Not kept:
@@ -78,14 +133,15 @@ class Files:
         if path in self.overlays:
             return self.overlays[path].text
         cached = self._disk.get(path)
-        if cached is not None and cached[1] is not None and time.monotonic() - self._checked.get(path, 0.0) < RECHECK_SECONDS:
-            return cached[1].text
+        source = self._cached(path)
+        if source is not None and time.monotonic() - self._checked.get(path, 0.0) < RECHECK_SECONDS:
+            return source.text
         try:
             stat = os.stat(path)
         except OSError:
             return None
-        if cached is not None and cached[0] == (stat.st_mtime, stat.st_size) and cached[1] is not None:
-            return cached[1].text
+        if source is not None and cached[0] == (stat.st_mtime, stat.st_size):
+            return source.text
         if stat.st_size > MAX_FILE_BYTES:
             return None
         try:
@@ -94,13 +150,20 @@ class Files:
         except OSError:
             return None
 
-    def load(self, path: str) -> SourceFile | None:
+    def load(self, path: str, hold: bool = True) -> SourceFile | None:
+        """The file's source; without `hold`, a file read now is not held after its last use
+        (read for facts that are kept without it: see ModuleCache)."""
         if path in self.overlays:
             return self.overlays[path]
         now = time.monotonic()
         cached = self._disk.get(path)
         if cached is not None and now - self._checked.get(path, 0.0) < RECHECK_SECONDS:
-            return cached[1]  # a keystroke touches thousands of files: stat each at most this often
+            # a keystroke touches thousands of files: stat each at most this often
+            if cached[1] is None:
+                return None
+            source = cached[1]()
+            if source is not None:
+                return self._used(path, source)
         try:
             stat = os.stat(path)
         except OSError:
@@ -108,7 +171,11 @@ class Files:
         self._checked[path] = now
         stamp = (stat.st_mtime, stat.st_size)
         if cached is not None and cached[0] == stamp:
-            return cached[1]
+            if cached[1] is None:
+                return None
+            source = cached[1]()
+            if source is not None:
+                return self._used(path, source)
         source = None
         if stat.st_size <= MAX_FILE_BYTES:
             try:
@@ -119,8 +186,12 @@ class Files:
                     source = load_source(data, path, tree=SyntaxTree(data, parser=_disk_parser()))
             except OSError:
                 source = None
-        self._disk[path] = (stamp, source)
-        return source
+        self._held.pop(path, None)
+        if source is None:
+            self._disk[path] = (stamp, None)
+            return None
+        self._disk[path] = (stamp, weakref.ref(source))
+        return self._hold(path, source) if hold else source
 
 
 @dataclass
@@ -276,7 +347,7 @@ class Analysis:
     """
 
     def __init__(self, roots: list[str] | None = None, clan_date: str | None = None, files: Files | None = None) -> None:
-        self.files = files or Files(roots)
+        self.files = files or Files(roots, keep=KEPT_FILES)
         # where clans are looked for, named as given: the CLI and the index must name a file
         # alike to share one parse of it
         self.workspace_roots = list(roots or [])

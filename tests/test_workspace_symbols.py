@@ -28,6 +28,6 @@ def test_a_query_no_service_can_match_parses_none_of_them(tmp_path) -> None:
     analysis = _analysis(tmp_path)
     assert analysis.workspace_symbols("zz-no-such-symbol") == []
     index = analysis.index
-    assert not [name for name, module in index._modules_cache.items() if module is not None]
+    assert not index.module_files._entries and not index._module_facts
     everything = {s.name for s in analysis.workspace_symbols("")}
     assert {"vpn", "hello", "peer", "greeter"} <= everything

@@ -12,7 +12,6 @@ from typing import Callable
 
 from .. import inputs
 from ..model import AttrSet, SourceFile, Str, Value
-from ..model.interface import role_options
 from ..spec import schema
 from ..spec.versions import NEWEST, Generation
 from ..syntax import Node
@@ -327,12 +326,13 @@ def _module_name(ref: tuple[str, str | None] | None) -> str | None:
 
 
 def _target(index: WorkspaceIndex, ref: tuple[str, str | None] | None):
-    """The module or input service (one object per source and name) an instance's
-    (module name, input) resolves to; what its findings were judged against."""
+    """What an instance's (module name, input) resolves to, and its findings were judged
+    against: the module's facts (one object per version of its files) or the input's service
+    (one object per source and name)."""
     if ref is None:
         return None
     resolved = resolve_module(index, *ref)
-    return resolved.module or resolved.service  # INPUTS: an input's service stands in for the module
+    return resolved.facts or resolved.service  # INPUTS: an input's service stands in for the module
 
 
 def _shifted(finding: Finding, delta: int) -> Finding:
@@ -346,7 +346,7 @@ def _shifted(finding: Finding, delta: int) -> Finding:
 @inventory_rule("module-not-found", WARNING, "E29", "An instance's module cannot be found (clan's words; a warning, as the whole flake is not visible)")
 def module_not_found(ctx: InventoryContext) -> None:
     for instance, _roles, resolved in resolved_instances(ctx.index):
-        if resolved is None or resolved.roles is not None or resolved.module is not None or resolved.service is not None:
+        if resolved is None or resolved.roles is not None or resolved.facts is not None or resolved.service is not None:
             continue
         if resolved.input is None:
             clan_message = None
@@ -559,7 +559,7 @@ def inventory_services(ctx: InventoryContext) -> None:
 @inventory_rule("unknown-setting", ERROR, "E13", "A settings key the role's interface does not declare, or a literal of the wrong type")
 def unknown_setting(ctx: InventoryContext) -> None:
     for instance, roles, resolved in resolved_instances(ctx.index):
-        if roles is None or resolved is None or (resolved.module is None and resolved.service is None):
+        if roles is None or resolved is None or (resolved.facts is None and resolved.service is None):
             continue
         for role, where, settings in settings_sites(instance, roles):
             if not isinstance(settings, AttrSet) or (resolved.roles is not None and role not in resolved.roles):
@@ -613,8 +613,8 @@ def _check_keys(ctx: InventoryContext, instance: InstanceDecl, resolved: Resolve
 
 
 def _nested_open(resolved: Resolved, role: str, path: tuple[str, ...]) -> bool:
-    if resolved.module is not None:
-        return inputs.resolve.nested_options_open(resolved.module, role, path)
+    if resolved.facts is not None:
+        return resolved.facts.nested_open(role, path)
     return resolved.service.nested_open(role, path) if resolved.service is not None else True
 
 
@@ -666,13 +666,13 @@ def settings_conflict(ctx: InventoryContext) -> None:
 
     scalar = (nix_types.Str, nix_types.Int, nix_types.Bool, nix_types.Float, nix_types.Path, nix_types.Enum, nix_types.StrMatching)
     for instance, roles, resolved in resolved_instances(ctx.index):
-        if roles is None or resolved is None or resolved.module is None:
+        if roles is None or resolved is None or resolved.facts is None:
             continue
         sites = list(settings_sites(instance, roles))
         for role, where, settings in sites:
             if where != f"roles.{role}.settings" or not isinstance(settings, AttrSet):
                 continue
-            options = {o.name: o for o in role_options(resolved.module, role)}
+            options = {o.name: o for o in resolved.facts.options(role)}
             for other_role, other_where, other in sites:
                 if other_role != role or other_where == where or not isinstance(other, AttrSet):
                     continue

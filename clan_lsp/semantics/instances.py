@@ -8,12 +8,12 @@ flake input (clan_lsp/inputs), with its roles and each role's settings.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterable
 
 from .. import inputs
 from ..model import AttrSet, Null, ServiceModule, Str, Value
-from ..model.interface import closed_interface, role_names, role_options
+from ..model.facts import ModuleFacts
 from ..spec import schema
 from ..syntax import Node
 from ..workspace.index import InstanceDecl, WorkspaceIndex
@@ -28,10 +28,16 @@ class Resolved:
     name: str
     input: str | None
     name_node: Node | None
-    module: ServiceModule | None = None  # a module of this workspace
+    facts: ModuleFacts | None = None  # a module of this workspace: what the checks read of it
     roles: tuple[str, ...] | None = None  # role names, when known
     label: str = ""
     service: "inputs.InputService | None" = None  # INPUTS: a service of clan-core or another flake input
+    read_module: Callable[[], ServiceModule | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def module(self) -> ServiceModule | None:
+        """The workspace's module itself, read when asked: the facts are kept without it."""
+        return self.read_module() if self.facts is not None and self.read_module is not None else None
 
     @property
     def service_id(self) -> str:
@@ -72,8 +78,8 @@ def provided_modules(index: WorkspaceIndex, input_name: str | None) -> "inputs.P
 
 def role_settings(resolved: Resolved, role: str) -> tuple[list, bool]:
     """(the role's setting options, whether they are all known) from the workspace's module or an input's."""
-    if resolved.module is not None:
-        return role_options(resolved.module, role), closed_interface(resolved.module, role)
+    if resolved.facts is not None:
+        return resolved.facts.options(role), resolved.facts.closed(role)
     if resolved.service is not None:
         return resolved.service.options(role), resolved.service.closed(role)
     return [], False
@@ -109,7 +115,7 @@ def resolve_instance(index: WorkspaceIndex, instance: InstanceDecl) -> Resolved 
         return None
     name, name_node, module_input = ref
     target = resolve_module(index, name, module_input)
-    return Resolved(name, module_input, name_node, target.module, target.roles, target.label, target.service)
+    return replace(target, name_node=name_node)
 
 
 def resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) -> Resolved:
@@ -124,11 +130,10 @@ def resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) -
 def _resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) -> Resolved:
     resolved = Resolved(name, module_input, None)
     if module_input == "self":
-        found = index.module(name)
+        found = index.module_facts(name)
         if found is not None:
-            resolved.module = found
-            resolved.roles, label = _module_roles(found)
-            resolved.label = label or name
+            resolved.facts, resolved.read_module = found, index.module_reader(name)
+            resolved.roles, resolved.label = found.roles, found.label or name
             return resolved
         core = name[len("@clan/") :] if name.startswith("@clan/") else None
         if core in schema.CLAN_CORE_SERVICES:  # clan-core's test clans alias its services
@@ -141,19 +146,6 @@ def _resolve_module(index: WorkspaceIndex, name: str, module_input: str | None) 
         resolved.label = name
     _use_service(resolved, input_service(index, module_input, name))  # INPUTS
     return resolved
-
-
-def _module_roles(module: ServiceModule) -> tuple[tuple[str, ...] | None, str | None]:
-    """(role names when all are known, manifest.name), read once per module."""
-    if "roles" not in module.facts:
-        roles = None
-        sets = [p.effective().get("roles") for p in module.parts()]
-        if not module.is_dynamic() and all(isinstance(r, (AttrSet, type(None))) for r in sets):
-            if not any(isinstance(r, AttrSet) and r.dynamic for r in sets):
-                roles = tuple(r for r, _, _ in role_names(module))
-        manifest = module.values("manifest", "name")
-        module.facts["roles"] = (roles, _text(manifest[0]) if manifest else None)
-    return module.facts["roles"]
 
 
 def _use_service(resolved: Resolved, service: "inputs.InputService | None") -> None:

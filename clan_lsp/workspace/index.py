@@ -12,12 +12,16 @@ Built from the model, so every way Nix writes these is understood; nothing is ev
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import re
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from ..model import AttrSet, Call, Definition, Lambda, PathValue, ServiceModule, SourceFile, Str, Value
+from ..model.facts import ModuleFacts
 from ..model.service import _module_from, attach_imports, peel_functions, resolve_path, unwrap_import
 from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
@@ -192,7 +196,9 @@ class WorkspaceIndex:
         self.clan_machines: list[KnownMachines | None] = []  # per clan, what its instances know
         self.clan_date: str | None = None
         self.flake_inputs: list[str] | None = None  # names in flake.nix `inputs`, when readable
-        self._modules_cache: dict[str, ServiceModule | None] = {}
+        # what the checks read of each registered module (ModuleFacts), by name; the modules
+        # themselves are read through `module_files` when asked
+        self._module_facts: dict[str, ModuleFacts | None] = {}
         self._derived: dict = {}  # computed from this index: inventory findings, resolved instances
         self.paths: list[str] = []
         self._order: dict[str, int] = {}  # path -> its place in `paths`
@@ -256,14 +262,14 @@ class WorkspaceIndex:
         return index
 
     def _keep_modules(self, previous: "WorkspaceIndex") -> None:
-        """Modules read by the last index stay while their registration is the same file."""
+        """Facts of modules read by the last index stay while their registration is the same file."""
         read, read_before = self._registrations_read, previous._registrations_read
         if read is not None and read_before is not None and len(read) == len(read_before) and all(
             path == path_before and written is written_before for (path, written), (path_before, written_before) in zip(read, read_before)
         ):  # the same registrations, read from the same texts (no inline module): all stay
-            self._modules_cache = dict(previous._modules_cache)
+            self._module_facts = dict(previous._module_facts)
             # and what instances' module names resolved to (semantics/instances.py): resolving a
-            # name of this clan caches its module, and `module_changed` forgets both
+            # name of this clan caches its module's facts, and `module_changed` forgets both
             targets = dict(previous._derived.get("targets", {}))
         else:
             self._keep_modules_by_name(previous)
@@ -272,7 +278,7 @@ class WorkspaceIndex:
             targets = {
                 (name, source): target
                 for (name, source), target in previous._derived.get("targets", {}).items()
-                if source != "self" or name in self._modules_cache
+                if source != "self" or name in self._module_facts
             }
         if targets:
             self._derived["targets"] = targets
@@ -280,10 +286,10 @@ class WorkspaceIndex:
         self.targets_as_before = len(targets) == len(previous._derived.get("targets", ()))
 
     def _keep_modules_by_name(self, previous: "WorkspaceIndex") -> None:
-        for name, module in previous._modules_cache.items():
+        for name, facts in previous._module_facts.items():
             before, now = previous.modules.get(name), self.modules.get(name)
             if before is not None and now is not None and before.inline is None and now.inline is None and before.path == now.path:
-                self._modules_cache[name] = module
+                self._module_facts[name] = facts
 
     @property
     def complete(self) -> bool:
@@ -457,11 +463,7 @@ class WorkspaceIndex:
     # -- questions
 
     def module(self, name: str) -> ServiceModule | None:
-        if name not in self._modules_cache:
-            self._modules_cache[name] = self._load_module(name)
-        return self._modules_cache[name]
-
-    def _load_module(self, name: str) -> ServiceModule | None:
+        """A registered module (read again when no longer held: see ModuleCache)."""
         registration = self.modules.get(name)
         if registration is None:
             return None
@@ -471,6 +473,28 @@ class WorkspaceIndex:
             return None
         return self.module_files.module(registration.path)
 
+    def module_facts(self, name: str) -> ModuleFacts | None:
+        """What the checks read of a registered module, without holding the module."""
+        if name not in self._module_facts:
+            registration = self.modules.get(name)
+            facts = None
+            if registration is not None and registration.inline is not None:
+                facts = ModuleFacts(registration.inline)
+            elif registration is not None and registration.path is not None:
+                facts = self.module_files.facts(registration.path)
+            self._module_facts[name] = facts
+        return self._module_facts[name]
+
+    def module_reader(self, name: str) -> "Callable[[], ServiceModule | None]":
+        """Reads a registered module when called; holds neither the module nor this index."""
+        registration = self.modules.get(name)
+        if registration is None or (registration.inline is None and registration.path is None):
+            return lambda: None
+        if registration.inline is not None:
+            inline = registration.inline
+            return lambda: inline
+        return functools.partial(self.module_files.module, registration.path)
+
     # what `module_changed` keeps: derived from the clans, not from any module's text (the
     # parts maps are kept up to date per module, see _forget_parts)
     _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "owners-of", "unread-parts", "interface-specs", "module-names", "targets", "inventory")
@@ -479,7 +503,7 @@ class WorkspaceIndex:
         """A file of registered module `name` was edited: the module is read again, and what
         was derived from it is derived again. Inventory findings of instances that use another
         module are kept (checks/inventory.py)."""
-        self._modules_cache.pop(name, None)
+        self._module_facts.pop(name, None)
         derived = self._derived
         for key in [k for k in derived if k not in self._KEPT_ON_MODULE_EDIT]:
             del derived[key]
@@ -498,8 +522,8 @@ class WorkspaceIndex:
 
     def _read_parts(self, name: str) -> list[str]:
         parts, owners_of, unread = self._parts_maps()
-        module = self.module(name)
-        found = [os.path.abspath(p.source.path) for p in (module.parts() if module is not None else ()) if p.source.path]
+        facts = self.module_facts(name)
+        found = list(facts.parts) if facts is not None else []
         parts[name] = found
         for path in found:
             owners_of.setdefault(path, []).append(name)
@@ -570,37 +594,107 @@ class WorkspaceIndex:
 
 
 class ModuleCache:
-    """Service modules by file, kept across index rebuilds while none of their files changed.
+    """Service modules by file, and what the checks read of them (ModuleFacts), kept across
+    index rebuilds while none of their files changed (`Files.version`).
 
-    Typing in a clan file rebuilds its clans; the modules it registers stay as they were.
-    """
+    Typing in a clan file rebuilds its clans; the modules it registers stay as they were. A
+    module is kept while something uses it (and the last few read); its facts are kept
+    without it, so checking a clan of a thousand services does not hold a thousand of them."""
+
+    KEEP = 16  # modules held after their last use (an editor feature asks about a few at a time)
 
     def __init__(self, files) -> None:
         self.files = files
-        self._modules: dict[str, tuple[SourceFile | None, ServiceModule | None]] = {}
+        self._entries: dict[str, _ModuleEntry] = {}
+        self._held: OrderedDict[str, ServiceModule] = OrderedDict()
 
     def module(self, path: str) -> ServiceModule | None:
-        source = self.files.load(path)
-        cached = self._modules.get(path)
-        if cached is not None and cached[0] is source and (cached[1] is None or self._current(cached[1])):
-            return cached[1]
-        module = self._read(source) if source is not None else None
-        self._modules[path] = (source, module)
+        entry = self._entries.get(path)
+        if entry is not None and self._current(entry):
+            if entry.module is None:
+                return None  # the file declares no module
+            module = entry.module()
+            if module is not None:
+                return self._hold(path, module)
+        versions: dict[str, tuple | None] = {}
+        module = self._read(path, versions)
+        facts = entry.facts if entry is not None and entry.versions == versions else None  # the same files: the same facts
+        self._entries[path] = _ModuleEntry(versions, weakref.ref(module) if module is not None else None, facts)
+        if module is None:
+            self._held.pop(path, None)
+            return None
+        return self._hold(path, module)
+
+    def facts(self, path: str) -> ModuleFacts | None:
+        """What the checks read of the module in the file (None: it declares none)."""
+        entry = self._entries.get(path)
+        if entry is not None and entry.facts is not None and self._current(entry):
+            return entry.facts if entry.facts is not _NO_MODULE else None
+        live = entry.module() if entry is not None and entry.module is not None and self._current(entry) else None
+        if live is not None:
+            entry.facts = ModuleFacts(live)
+            return entry.facts
+        # Read for its facts alone: neither the module nor the files it reads are held after,
+        # and the collector is kept from moving them to an older generation meanwhile, so
+        # that the cycles in the model (scopes and their bindings) are freed right after and
+        # the memory of its trees serves the next module (a clan of a thousand services is
+        # then never a thousand trees, not even for a moment).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            versions: dict[str, tuple | None] = {}
+            module = self._read(path, versions, hold=False)
+            facts = ModuleFacts(module) if module is not None else _NO_MODULE
+            reference = weakref.ref(module) if module is not None else None
+            del module
+        finally:
+            if collecting:
+                gc.enable()
+        self._entries[path] = _ModuleEntry(versions, reference, facts)
+        gc.collect(0)  # also where the server turned automatic collection off: only the young, so cheap
+        return facts if facts is not _NO_MODULE else None
+
+    def _hold(self, path: str, module: ServiceModule) -> ServiceModule:
+        held = self._held
+        held[path] = module
+        held.move_to_end(path)
+        while len(held) > self.KEEP:
+            held.popitem(last=False)
         return module
 
-    def _current(self, module: ServiceModule) -> bool:
-        return all(part.source.path is None or self.files.load(part.source.path) is part.source for part in module.parts())
+    def _current(self, entry: "_ModuleEntry") -> bool:
+        version = self.files.version
+        return all(version(path) == seen for path, seen in entry.versions.items())
 
-    def _read(self, source: SourceFile) -> ServiceModule | None:
+    def _read(self, path: str, versions: dict, hold: bool = True) -> ServiceModule | None:
+        """The module in the file, its imports followed; `versions` gets every file it read."""
         from ..model import find_services
 
+        def load(file: str) -> SourceFile | None:
+            source = self.files.load(file, hold) if not hold else self.files.load(file)
+            versions[file] = self.files.version(file)
+            return source
+
+        source = load(path)
+        if source is None:
+            return None
         found, _ = find_services(source, registered_too=False)
         if not found:
             whole = _module_from(source.value, source, "module")
             found = [whole] if whole is not None else []
         for module in found:
-            attach_imports(module, self.files.load)
+            attach_imports(module, load)
         return found[0] if found else None
+
+
+@dataclass
+class _ModuleEntry:
+    versions: dict  # every file the module was read from -> its version then
+    module: "weakref.ref | None"  # None: the file declares no module
+    facts: "ModuleFacts | object | None" = None  # None: not read yet
+
+
+_NO_MODULE = object()
 
 
 def _text(source: SourceFile | None) -> bytes | None:
