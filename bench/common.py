@@ -26,7 +26,9 @@ CHECKOUT = HERE.parent
 LANGUAGE = tree_sitter.Language(tree_sitter_nix.language())
 
 # What the `clan-lsp` console script runs, against this checkout (not whatever is installed).
-ENTRY_POINT = [sys.executable, "-c", "import sys; from clan_lsp.cli import main; sys.exit(main())"]
+# -P: no current folder first on sys.path (`-c` puts it there; a console script does not), or
+# a bench run from another checkout's root would run that checkout, whatever --checkout says.
+ENTRY_POINT = [sys.executable, "-P", "-c", "import sys; from clan_lsp.cli import main; sys.exit(main())"]
 
 
 _compiled: set[Path] = set()
