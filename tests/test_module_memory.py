@@ -134,6 +134,12 @@ def test_facts_are_read_without_keeping_the_module(tmp_path: Path) -> None:
     assert files._cached(main) is None and files._cached(role) is None  # ...nor its files' trees
     assert cache.facts(main) is facts  # nothing changed: the same facts, nothing read
     assert cache.module(main) is not None and cache.facts(main) is facts  # read again: still the same version
+    files.set_overlay(main, load_source(SERVICE.encode(), main))  # typed in: the module is kept with its facts
+    typed = cache.facts(main)
+    assert typed is not facts and typed.roles == facts.roles and typed._module is not None
+    files.drop_overlay(main)
+    closed = cache.facts(main)
+    assert closed._module is None and [o.name for o in closed.options("client")] == ["host", "tls"]
 
 
 def test_facts_change_with_any_file_of_the_module(tmp_path: Path) -> None:
@@ -216,9 +222,10 @@ def _paths(options, trail=()):
         yield from _paths(option.children, trail + (option.name,))
 
 
+@pytest.mark.parametrize("keep_module", [False, True], ids=["read-now", "read-when-asked"])
 @pytest.mark.parametrize("module", _modules(), ids=lambda m: os.path.relpath(m.source.path, HERE.parent))
-def test_facts_answer_as_the_module_does(module) -> None:
-    facts = ModuleFacts(module)
+def test_facts_answer_as_the_module_does(module, keep_module: bool) -> None:
+    facts = ModuleFacts(module, keep_module=keep_module)
     assert facts.parts == tuple(os.path.abspath(p.source.path) for p in module.parts() if p.source.path)
     for role in [name for name, _, _ in role_names(module)] + ["no-such-role"]:
         options = role_options(module, role)

@@ -25,40 +25,54 @@ class RoleFacts:
 
 class ModuleFacts:
     """One version of a module, as the inventory checks see it. Compared by identity: the
-    same object while none of the module's files changed."""
+    same object while none of the module's files changed.
 
-    __slots__ = ("parts", "roles", "label", "_roles", "_unknown_role_closed")
+    With `keep_module` (every file of the module is an open buffer, which holds its trees
+    anyway) the module is kept and each role read when first asked, as the rules ask; else
+    every role is read now and the module is not kept."""
 
-    def __init__(self, module: ServiceModule) -> None:
+    __slots__ = ("parts", "roles", "label", "_role_names", "_roles", "_unknown_role_closed", "_module")
+
+    def __init__(self, module: ServiceModule, keep_module: bool = False) -> None:
         # the module's files (absolute), in the order of its parts
         self.parts: tuple[str, ...] = tuple(os.path.abspath(p.source.path) for p in module.parts() if p.source.path)
         self.roles, self.label = _roles_and_label(module)
-        self._roles: dict[str, RoleFacts] = {}
-        for name, _key, _source in role_names(module):
-            options = role_options(module, name)
-            self._roles[name] = RoleFacts(
-                tuple(_detached(o) for o in options),
-                closed_interface(module, name),
-                frozenset(path for path in _option_paths(options) if _nested_open(module, name, path)),
-            )
+        self._role_names = frozenset(name for name, _key, _source in role_names(module))
         # a role no part defines: no options, and closed unless the module is dynamic
         # (what closed_interface says of it)
         self._unknown_role_closed = not module.is_dynamic()
+        self._module = module if keep_module else None
+        self._roles: dict[str, RoleFacts] = {} if keep_module else {name: _role_facts(module, name) for name in self._role_names}
+
+    def _role(self, role: str) -> RoleFacts | None:
+        found = self._roles.get(role)
+        if found is None and self._module is not None and role in self._role_names:
+            found = self._roles[role] = _role_facts(self._module, role)
+        return found
 
     def options(self, role: str) -> list[RoleOption]:
         """The options a role's interface declares (model.interface.role_options)."""
-        found = self._roles.get(role)
+        found = self._role(role)
         return list(found.options) if found is not None else []
 
     def closed(self, role: str) -> bool:
         """model.interface.closed_interface"""
-        found = self._roles.get(role)
+        found = self._role(role)
         return found.closed if found is not None else self._unknown_role_closed
 
     def nested_open(self, role: str, path: tuple[str, ...]) -> bool:
         """inputs.resolve.nested_options_open, for the paths of the role's options."""
-        found = self._roles.get(role)
+        found = self._role(role)
         return found is not None and path in found.open_paths
+
+
+def _role_facts(module: ServiceModule, role: str) -> RoleFacts:
+    options = role_options(module, role)
+    return RoleFacts(
+        tuple(_detached(o) for o in options),
+        closed_interface(module, role),
+        frozenset(path for path in _option_paths(options) if _nested_open(module, role, path)),
+    )
 
 
 def _roles_and_label(module: ServiceModule) -> tuple[tuple[str, ...] | None, str | None]:

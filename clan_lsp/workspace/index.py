@@ -631,9 +631,16 @@ class ModuleCache:
         if entry is not None and entry.facts is not None and self._current(entry):
             return entry.facts if entry.facts is not _NO_MODULE else None
         live = entry.module() if entry is not None and entry.module is not None and self._current(entry) else None
+        if live is None and entry is not None and any(p in self.files.overlays for p in entry.versions):
+            live = self.module(path)  # being typed in: read as any module is, and held a while
+            entry = self._entries[path]
+            if live is None:
+                entry.facts = _NO_MODULE
+                return None
         if live is not None:
-            entry.facts = ModuleFacts(live)
+            entry.facts = ModuleFacts(live, keep_module=_typed_in(entry.versions))
             return entry.facts
+        versions: dict[str, tuple | None] = {}
         # Read for its facts alone: neither the module nor the files it reads are held after,
         # and the collector is kept from moving them to an older generation meanwhile, so
         # that the cycles in the model (scopes and their bindings) are freed right after and
@@ -642,7 +649,6 @@ class ModuleCache:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            versions: dict[str, tuple | None] = {}
             module = self._read(path, versions, hold=False)
             facts = ModuleFacts(module) if module is not None else _NO_MODULE
             reference = weakref.ref(module) if module is not None else None
@@ -695,6 +701,13 @@ class _ModuleEntry:
 
 
 _NO_MODULE = object()
+
+
+def _typed_in(versions: dict) -> bool:
+    """Some file of the module was read from an open buffer (Files.version): the editor holds
+    its tree anyway, and few modules are typed in at once, so its facts keep the module and
+    read each role when the rules ask, as they did before facts."""
+    return any(version is not None and version[0] == "buffer" for version in versions.values())
 
 
 def _text(source: SourceFile | None) -> bytes | None:
