@@ -27,8 +27,8 @@ class ModuleFacts:
     """One version of a module, as the inventory checks see it. Compared by identity: the
     same object while none of the module's files changed.
 
-    With `keep_module` (every file of the module is an open buffer, which holds its trees
-    anyway) the module is kept and each role read when first asked, as the rules ask; else
+    With `keep_module` (its trees are held anyway: it is being typed in, or written in a clan
+    file) the module is kept and each role read when first asked, as the rules ask; else
     every role is read now and the module is not kept."""
 
     __slots__ = ("parts", "roles", "label", "_role_names", "_roles", "_unknown_role_closed", "_module")

@@ -479,7 +479,7 @@ class WorkspaceIndex:
             registration = self.modules.get(name)
             facts = None
             if registration is not None and registration.inline is not None:
-                facts = ModuleFacts(registration.inline)
+                facts = ModuleFacts(registration.inline, keep_module=True)  # written in a clan file, which the index holds
             elif registration is not None and registration.path is not None:
                 facts = self.module_files.facts(registration.path)
             self._module_facts[name] = facts
@@ -677,7 +677,7 @@ class ModuleCache:
         from ..model import find_services
 
         def load(file: str) -> SourceFile | None:
-            source = self.files.load(file, hold) if not hold else self.files.load(file)
+            source = self.files.load(file) if hold else self.files.load(file, hold=False)
             versions[file] = self.files.version(file)
             return source
 
