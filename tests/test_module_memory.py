@@ -18,6 +18,7 @@ from clan_lsp.inputs.resolve import nested_options_open
 from clan_lsp.model import find_services, load_source
 from clan_lsp.model.facts import ModuleFacts
 from clan_lsp.model.interface import closed_interface, role_names, role_options
+from clan_lsp.model.values import Env
 from clan_lsp.workspace.index import ModuleCache
 from test_incremental_index import clan  # noqa: F401 - the fixture
 
@@ -194,6 +195,25 @@ def test_a_clan_of_many_services_holds_a_bounded_number_of_them(tmp_path: Path, 
     gc.collect()
     alive = [p for p in live.files._disk if "/services/vpn" in p and live.files._cached(p) is not None]
     assert len(alive) <= 4 + 2  # the files kept, and those of the modules kept
+    # every service and role, as the server asks (automatic collection off): read from facts,
+    # the modules' cycles freed as they are read
+    fresh = Analysis(roots=[str(root)])
+    fresh.index
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        scopes = _scopes()
+        symbols = fresh.workspace_symbols("")
+        scopes = _scopes() - scopes  # alive or garbage not yet collected: they hold the trees
+    finally:
+        if collecting:
+            gc.enable()
+    assert {s.name for s in symbols} >= {f"vpn{n}" for n in range(count)} | {"peer"}
+    assert scopes <= 4 * 3  # those of the files kept, not one per service
+
+
+def _scopes() -> int:
+    return sum(1 for o in gc.get_objects() if type(o) is Env)
 
 
 def _modules() -> list:
@@ -227,6 +247,8 @@ def _paths(options, trail=()):
 def test_facts_answer_as_the_module_does(module, keep_module: bool) -> None:
     facts = ModuleFacts(module, keep_module=keep_module)
     assert facts.parts == tuple(os.path.abspath(p.source.path) for p in module.parts() if p.source.path)
+    assert facts.anchor == ((module.source.path, module.body.node.start_byte) if module.body.node is not None else None)
+    assert facts.role_keys == tuple((n, s.path, k.start_byte, k.end_byte) for n, k, s in role_names(module) if k is not None)
     for role in [name for name, _, _ in role_names(module)] + ["no-such-role"]:
         options = role_options(module, role)
         assert [_shape(o) for o in facts.options(role)] == [_shape(o) for o in options]

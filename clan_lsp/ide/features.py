@@ -7,7 +7,7 @@ import re
 
 from ..checks import Finding
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile, peel_functions
-from ..model.interface import role_names, role_options
+from ..model.interface import role_options
 from ..spec import schema
 from ..syntax import Node
 from ..syntax.parse import BINDINGS, binding_of
@@ -189,15 +189,14 @@ def workspace_symbols(index, query: str = "") -> list[WorkspaceSymbol]:
     for name in index.modules:
         if wanted and wanted not in name.lower() and not _may_name_a_role(index, name, wanted.encode()):
             continue  # not read (parsed) for nothing: a thousand services are a second and 100 MiB
-        module = index.module(name)
-        if module is None:
+        facts = index.module_facts(name)  # not the modules: a thousand of them would be held at once
+        if facts is None:
             continue
-        anchor = module.body.node
-        if anchor is not None:
-            result.append(WorkspaceSymbol(name, "module", module.source.path, anchor.start_byte, anchor.start_byte + 1, "service"))
-        for role, key, role_source in role_names(module):
-            if key is not None:
-                result.append(WorkspaceSymbol(role, "class", role_source.path, key.start_byte, key.end_byte, f"role of {name}"))
+        if facts.anchor is not None:
+            path, start = facts.anchor
+            result.append(WorkspaceSymbol(name, "module", path, start, start + 1, "service"))
+        for role, path, start, end in facts.role_keys:
+            result.append(WorkspaceSymbol(role, "class", path, start, end, f"role of {name}"))
     return [s for s in result if wanted in s.name.lower()]
 
 

@@ -31,13 +31,21 @@ class ModuleFacts:
     file) the module is kept and each role read when first asked, as the rules ask; else
     every role is read now and the module is not kept."""
 
-    __slots__ = ("parts", "roles", "label", "_role_names", "_roles", "_unknown_role_closed", "_module")
+    __slots__ = ("parts", "roles", "label", "anchor", "role_keys", "_role_names", "_roles", "_unknown_role_closed", "_module")
 
     def __init__(self, module: ServiceModule, keep_module: bool = False) -> None:
         # the module's files (absolute), in the order of its parts
         self.parts: tuple[str, ...] = tuple(os.path.abspath(p.source.path) for p in module.parts() if p.source.path)
         self.roles, self.label = _roles_and_label(module)
-        self._role_names = frozenset(name for name, _key, _source in role_names(module))
+        # where the workspace's symbols point: the module's set (its file, where it starts) and
+        # each role's key (role, file, start, end)
+        body = module.body.node
+        self.anchor: tuple[str | None, int] | None = (module.source.path, body.start_byte) if body is not None else None
+        names = role_names(module)
+        self.role_keys: tuple[tuple[str, str | None, int, int], ...] = tuple(
+            (name, source.path, key.start_byte, key.end_byte) for name, key, source in names if key is not None
+        )
+        self._role_names = frozenset(name for name, _key, _source in names)
         # a role no part defines: no options, and closed unless the module is dynamic
         # (what closed_interface says of it)
         self._unknown_role_closed = not module.is_dynamic()
