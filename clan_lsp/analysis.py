@@ -20,7 +20,7 @@ from .checks import ERROR, Finding, run_rules
 from .model import ServiceModule, SourceFile, attach_imports, find_services, load_source
 from .semantics.clan import could_be_clan
 from .spec.versions import NEWEST, Generation
-from .syntax import SyntaxTree
+from .syntax import LineIndex, SyntaxTree
 
 
 def _ide():
@@ -34,6 +34,7 @@ MAX_FILE_BYTES = 4 * 1024 * 1024  # larger files get a notice instead of deep an
 GRAPH_ON_TYPE_INSTANCES = 30
 RECHECK_SECONDS = 1.0  # how long a file read from disk is trusted before its stamp is read again
 KEPT_FILES = 64  # files read from disk that a long-lived Analysis holds after their last use
+KEPT_LINE_INDEXES = 256  # line starts of files not read, for positions in them
 
 
 _DISK_PARSERS = threading.local()  # a parser is not to be shared between threads
@@ -68,6 +69,7 @@ class Files:
         self._checked: dict[str, float] = {}  # when each file's stamp was last read
         self.keep = keep
         self._held: OrderedDict[str, SourceFile] = OrderedDict()  # the most recently used, newest last
+        self._line_indexes: OrderedDict[str, tuple] = OrderedDict()  # path -> (version, LineIndex), see line_index
 
     def set_overlay(self, path: str, source: SourceFile) -> None:
         self.overlays[path] = source
@@ -126,6 +128,29 @@ class Files:
         if cached is not None and cached[0] == stamp:
             self._checked[path] = now
         return ("disk",) + stamp
+
+    def line_index(self, path: str) -> LineIndex | None:
+        """Where a file's lines start, to name positions in it: from its tree when it is read,
+        else from its bytes (a workspace's symbols point into a thousand files that need no
+        parse, and no tree held for them)."""
+        if path in self.overlays:
+            return self.overlays[path].tree.line_index
+        version = self.version(path)
+        source = self._cached(path)
+        if source is not None and version == ("disk",) + self._disk[path][0]:
+            return source.tree.line_index
+        cached = self._line_indexes.get(path)
+        if cached is not None and cached[0] == version:
+            self._line_indexes.move_to_end(path)
+            return cached[1]
+        data = self.peek(path)
+        if data is None:
+            return None
+        index = LineIndex(data)
+        self._line_indexes[path] = (version, index)
+        while len(self._line_indexes) > KEPT_LINE_INDEXES:
+            self._line_indexes.popitem(last=False)
+        return index
 
     def peek(self, path: str) -> bytes | None:
         """A file's bytes without parsing it (the open buffer's, else the disk's). Not kept:

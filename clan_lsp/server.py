@@ -282,8 +282,7 @@ class ClanLanguageServer(LanguageServer):
         for document in self.documents.values():
             if document.path == path:
                 return document.tree.line_index if document.tree else LineIndex(document.text)
-        source = self.files.load(path)
-        return source.tree.line_index if source else None
+        return self.files.line_index(path)  # no parse: a workspace's symbols point into every service
 
     def to_range(self, path: str | None, start: int, end: int) -> lsp.Range:
         index = self.line_index(path) or LineIndex(b"")

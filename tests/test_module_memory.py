@@ -256,3 +256,21 @@ def test_facts_answer_as_the_module_does(module, keep_module: bool) -> None:
         assert facts.closed(role) == closed_interface(module, role)
         for path in _paths(options):
             assert facts.nested_open(role, path) == nested_options_open(module, role, path)
+
+
+def test_line_starts_of_a_file_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "a.nix"
+    path.write_text("{\n  a = 1;\n}\n")
+    files = Files(keep=0)
+    index = files.line_index(str(path))
+    assert index.line_starts == [0, 2, 11, 13]
+    assert files._cached(str(path)) is None and not files._disk  # no parse, no tree
+    assert files.line_index(str(path)) is index  # unchanged: the same
+    _rewrite(str(path), "  a = 1;\n", "  a = 1;\n  b = 2;\n")
+    files.forget_stamps()
+    assert files.line_index(str(path)).line_starts == [0, 2, 11, 20, 22]  # changed on disk
+    files.set_overlay(str(path), load_source(b"{ }\n", str(path)))
+    assert files.line_index(str(path)).line_starts == [0, 4]  # the open buffer's
+    files.drop_overlay(str(path))
+    assert files.line_index(str(path)).line_starts == [0, 2, 11, 20, 22]
+    assert files.line_index(str(tmp_path / "missing.nix")) is None
