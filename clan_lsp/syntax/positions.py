@@ -70,7 +70,7 @@ class LineIndex:
         index = LineIndex.__new__(LineIndex)
         index.data = data
         index.lf_only = self.lf_only  # no `\r` at the edit (see above)
-        index.line_starts = starts[:low] + inside + (list(map(delta.__add__, starts[high:])) if delta else starts[high:])
+        index.line_starts = starts[:low] + inside + ([start + delta for start in starts[high:]] if delta else starts[high:])
         return index
 
     def point(self, offset: int) -> tuple[int, int]:

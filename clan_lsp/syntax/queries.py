@@ -221,7 +221,7 @@ class _Table:
             return values
         found: list[int] = []
         for first, last, delta in self._segments():
-            found += list(map(delta.__add__, values[first:last])) if delta else values[first:last]
+            found += [value + delta for value in values[first:last]] if delta else values[first:last]
         return found
 
     @property
