@@ -268,10 +268,7 @@ class Duplicates:
         renames: dict[int, frozenset[str]] = {}  # a big set whose key was renamed: its names now
         below = around if around.type == "binding" else None  # the holder's binding the change is in
         climbed = [around]  # the nodes from the span up, so a holder's own binding is known without asking parents
-        above = list(reversed(touched.ancestors)) if touched.ancestors is not None else None
-        node = above[0] if above else around.parent if above is None else None
-        step = 0
-        while node is not None:
+        for node in reversed(touched.ancestors) if touched.ancestors is not None else _parents(around):
             if node.type == "binding":
                 below = node
             elif node.type in _SCOPES:
@@ -283,8 +280,6 @@ class Duplicates:
                     renames[node.start_byte] = renamed
                 below = None
             climbed.append(node)
-            step += 1
-            node = (above[step] if step < len(above) else None) if above is not None else node.parent
         kept_holders = {node.start_byte for node, again in holders if not again}
         found: list[Duplicate] = []
         for duplicate in self.found:
@@ -363,6 +358,14 @@ class Duplicates:
         if new_name != old_name and new_name in known[1]:
             return None  # now defined twice
         return known[1] if new_name == old_name else (known[1] - {old_name}) | {new_name}
+
+
+def _parents(node: Node):
+    """The nodes above one, nearest first (each `.parent` costs the depth: Touched gives them when it can)."""
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def _leading_name(key: bytes) -> str | None:

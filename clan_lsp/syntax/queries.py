@@ -16,6 +16,7 @@ import bisect
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import tree_sitter
 
@@ -186,10 +187,10 @@ class _Table:
 
     __slots__ = ("width", "offsets", "extras", "move_rows", "move_sums", "_starts", "_runs")
 
-    def __init__(self, width: int, offsets: list[int], extras: list[tuple], move_rows: list[int] | None = None, move_sums: list[int] | None = None):
+    def __init__(self, width: int, offsets: list[int], extras: list[tuple]):
         self.width, self.offsets, self.extras = width, offsets, extras
-        self.move_rows = move_rows or []  # where each noted move begins, ascending
-        self.move_sums = move_sums or []  # the deltas of the moves up to each, summed
+        self.move_rows: list[int] = []  # where each noted move begins, ascending (see _with_moves)
+        self.move_sums: list[int] = []  # the deltas of the moves up to each, summed
         self._starts: list[int] | None = None
         self._runs: list[tuple[int, int, int]] | None = None
 
@@ -246,9 +247,6 @@ class _Table:
     def end(self, row: int) -> int:
         return self.offsets[row * self.width + 1] + self._delta(row)
 
-    def offset(self, row: int, column: int) -> int:
-        return self.offsets[row * self.width + column] + self._delta(row)
-
     def row(self, number: int) -> tuple:
         return self._row(number, self._delta(number))
 
@@ -258,10 +256,7 @@ class _Table:
         extras = self.extras[number]
         if not delta:
             return tuple(offsets) + extras
-        if width == 4:  # a call: its arguments' offsets move with it
-            kind, args = extras
-            extras = (kind, tuple([(a + delta, b + delta, k) for a, b, k in args]))
-        return tuple([offset + delta for offset in offsets]) + extras
+        return tuple([offset + delta for offset in offsets]) + _with_arguments_moved(width, extras, lambda offset: offset + delta)
 
     def rows(self, low: int = 0, high: int | None = None) -> list[tuple]:
         high = len(self) if high is None else high
@@ -292,16 +287,11 @@ class _Table:
                 row = self._row(number, shift)  # reaches into the span: it must hold it, and its end moves
                 if row[1] < stale_end:
                     return None
-                moved = [move(offset) for offset in row[:width]]
-                before[number * width : number * width + width] = [offset - shift for offset in moved]
-                if width == 4:
-                    kind, args = row[width:]
-                    extras[number] = (kind, tuple([(move(a) - shift, move(b) - shift, k) for a, b, k in args]))
+                before[number * width : number * width + width] = [move(offset) - shift for offset in row[:width]]
+                extras[number] = _with_arguments_moved(width, row[width:], lambda offset: move(offset) - shift)
         shift = self._delta(low)  # the moves noted at or before the span apply to what is read again in it
         inside = [offset - shift for entry in fresh for offset in entry[:width]]
-        inside_extras = [entry[width:] for entry in fresh]
-        if shift and width == 4:
-            inside_extras = [(kind, tuple([(a - shift, b - shift, k) for a, b, k in args])) for kind, args in inside_extras]
+        inside_extras = [_with_arguments_moved(width, entry[width:], lambda offset: offset - shift) if shift else entry[width:] for entry in fresh]
         after_row = low + len(fresh)
         moves: dict[int, int] = {}
         previous = 0
@@ -326,6 +316,14 @@ class _Table:
         self.move_rows, self.move_sums = rows, sums
         self._runs = None
         return self
+
+
+def _with_arguments_moved(width: int, extras: tuple, moved: Callable[[int], int]) -> tuple:
+    """A row's other fields with their offsets moved: a call's (width 4) arguments hold offsets."""
+    if width != 4:
+        return extras
+    kind, args = extras
+    return (kind, tuple([(moved(start), moved(end), k) for start, end, k in args]))
 
 
 class SyntaxIndex:
@@ -353,10 +351,6 @@ class SyntaxIndex:
         around = touched.region
         if around is None:
             return SyntaxIndex.build(root, text)
-        delta, move = touched.delta, touched.move
-        fresh_start = touched.span_start
-        stale_end = touched.stale_end
-
         calls, selects, variables = _entries(around, (touched.span_start, touched.span_end))
         tables = (self._calls.updated(sorted(calls), touched), self._selects.updated(sorted(selects), touched), self._variables.updated(sorted(variables), touched))
         if any(table is None for table in tables):
