@@ -78,16 +78,23 @@ class Editor:
     def open(self, relative: str) -> None:
         self.set(relative, Path(self.path(relative)).read_bytes())
 
-    def set(self, relative: str, text: bytes) -> None:
+    def set(self, relative: str, text: bytes, tree=None) -> None:
+        """The buffer's new text (read from `tree` when the buffer keeps one)."""
         path = self.path(relative)
         self.buffers[path] = text
-        self.live.update(path, load_source(text, path))
+        self.live.update(path, load_source(text, path, tree=tree))
         self.live.diagnostics(path)  # the server answers after every change
 
     def replace(self, relative: str, old: str, new: str) -> None:
         text = self.buffers[self.path(relative)]
         assert old.encode() in text, old
         self.set(relative, text.replace(old.encode(), new.encode(), 1))
+
+    def replay(self, steps: list[tuple[str, str, str]]) -> None:
+        """(file, old, new) edits, each answered as a fresh analysis would."""
+        for relative, old, new in steps:
+            self.replace(relative, old, new)
+            self.check()
 
     def close(self, relative: str) -> None:
         path = self.path(relative)
@@ -151,9 +158,7 @@ def test_edits_to_a_service_recheck_the_instances_using_it(clan: Path) -> None:
         (VPN, "options.keepalivex", "options.keepalive"),
         (VPN, "type = lib.types.str;", "type = lib.types.int;"),
     ]
-    for relative, old, new in steps:
-        editor.replace(relative, old, new)
-        editor.check()
+    editor.replay(steps)
     editor.close(VPN)
     editor.check()
 
@@ -228,18 +233,25 @@ def test_a_file_that_held_no_clan_starting_one(clan: Path) -> None:
     editor.check()
 
 
-def test_a_service_split_in_files(clan: Path) -> None:
+def _split_hello(clan: Path, imports: str) -> Editor:
+    """hello's greeter role moved to greeter.nix, hello importing `imports`; the clan file,
+    hello and greeter.nix open."""
     hello = clan / HELLO
     text = hello.read_text()
     start = text.index("  roles.greeter = {")
     end = text.rindex("}")
     (clan / "services/hello/greeter.nix").write_text("{\n" + text[start:end] + "}\n")
-    hello.write_text(text[:start] + "  imports = [ ./greeter.nix ];\n" + text[end:])
+    hello.write_text(text[:start] + f"  imports = {imports};\n" + text[end:])
     editor = Editor(clan)
     editor.open(CLAN)
     editor.open(HELLO)
     editor.open("services/hello/greeter.nix")
     editor.check()
+    return editor
+
+
+def test_a_service_split_in_files(clan: Path) -> None:
+    editor = _split_hello(clan, "[ ./greeter.nix ]")
     steps = [
         ("services/hello/greeter.nix", "options.text", "options.textx"),  # the clan file's instance, and the module file
         ("services/hello/greeter.nix", "{ settings, ... }:", "{ settings }:"),
@@ -255,26 +267,14 @@ def test_a_service_split_in_files(clan: Path) -> None:
         (HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];"),
         ("services/hello/greeter.nix", "options.textx", "options.text"),
     ]
-    for relative, old, new in steps:
-        editor.replace(relative, old, new)
-        editor.check()
+    editor.replay(steps)
 
 
 def test_a_part_imported_by_an_edit_then_edited(clan: Path) -> None:
     """Typing in a module's own file does not read its parts again (it stays one of them);
     a file it imports after an edit is its part as soon as that file is edited, though
     nothing asked for the module's parts in between."""
-    hello = clan / HELLO
-    text = hello.read_text()
-    start = text.index("  roles.greeter = {")
-    end = text.rindex("}")
-    (clan / "services/hello/greeter.nix").write_text("{\n" + text[start:end] + "}\n")
-    hello.write_text(text[:start] + "  imports = [ ];\n" + text[end:])
-    editor = Editor(clan)
-    editor.open(CLAN)
-    editor.open(HELLO)
-    editor.open("services/hello/greeter.nix")
-    editor.check()
+    editor = _split_hello(clan, "[ ]")
     editor.replace(HELLO, "imports = [ ];", "imports = [ ./greeter.nix ];")
     editor.replace("services/hello/greeter.nix", "options.text", "options.textx")
     editor.live.diagnostics(editor.path(CLAN))
@@ -359,9 +359,7 @@ def test_edits_to_a_clan_written_as_literal_sets(clan: Path) -> None:
         (CLAN, "      greeting.roles.greeter.machines.alpha = { };\n", ""),
         (CLAN, '      inline = { _class = "clan.service"; manifest.name = "i"; roles.r = { }; };', ""),
     ]
-    for relative, old, new in steps:
-        editor.replace(relative, old, new)
-        editor.check()
+    editor.replay(steps)
     editor.close(CLAN)
     editor.check()
 
@@ -404,9 +402,7 @@ class TypingEditor(Editor):
         path = self.path(relative)
         text = Path(path).read_bytes()
         self.trees[path] = SyntaxTree(text)
-        self.buffers[path] = text
-        self.live.update(path, load_source(text, path, tree=self.trees[path]))
-        self.live.diagnostics(path)
+        self.set(relative, text, self.trees[path])
 
     def replace(self, relative: str, old: str, new: str) -> None:
         path = self.path(relative)
@@ -415,9 +411,7 @@ class TypingEditor(Editor):
         assert at >= 0, old
         tree = self.trees[path]
         tree.edit(at, at + len(old.encode()), new.encode())
-        self.buffers[path] = tree.text
-        self.live.update(path, load_source(tree.text, path, tree=tree))
-        self.live.diagnostics(path)
+        self.set(relative, tree.text, tree)
 
     def type(self, relative: str, after: str, typed: str) -> None:
         """Type `typed` one character at a time right after the first `after`."""
