@@ -107,3 +107,28 @@ def test_role_options_follow_an_edit_of_the_interface(tmp_path):
     analysis.update(peer, load_source(with_interface.replace("interface.options.port = { };", "interface.freeformType = { };"), peer))
     (module,) = analysis.services_of(peer)
     assert role_options(module, "peer") == [] and not closed_interface(module, "peer")
+
+
+def test_renamed_clanlib_paths_are_found_however_they_are_spelled():
+    """The renamed-path rules search the text before reading `clanLib` selects: spaces and
+    comments between the names must not hide one."""
+    from clan_lsp.checks.base import run_rules
+    from clan_lsp.model import find_services
+
+    spellings = {
+        "clanLib.exports.buildScopeKey": "clanlib-exports",
+        "clanLib . exports . buildScopeKey": "clanlib-exports",
+        "clanLib /* the lib */ .exports.buildScopeKey": "clanlib-exports",
+        "clanLib. # the lib\n exports.buildScopeKey": "clanlib-exports",
+        "clanLib # the lib\n .exports.buildScopeKey": "clanlib-exports",
+        "clanLib.vars.getPublicValue": "clanlib-renamed",
+        "clanLib .vars /**/ .getPublicValue": "clanlib-renamed",
+        "clanLib.buildScopeKey": None,
+        "clanLib.getPublicValue": None,
+        "clanLib.exportsHelper": None,
+    }
+    for spelling, code in spellings.items():
+        text = SERVICE.replace("imports = [ ./peer.nix ];", f"x = {spelling};")
+        (module,), _ = find_services(load_source(text, "vpn.nix"))
+        codes = {f.code for f in run_rules(module, only=["clanlib-exports", "clanlib-renamed"])}
+        assert codes == ({code} if code else set()), spelling
