@@ -139,10 +139,10 @@ def could_be_clan(source: SourceFile) -> bool:
     """Whether a file may hold a clan entry point or a clan of its own (not a service module)."""
     if may_enter(source.text):
         return True
-    if not may_be_orphan(source.text):
-        return False
+    # the body first: a service module's (read anyway, to find its services) spares the
+    # search of its text (44 us on wireguard's 29 KB, every keystroke)
     body, _, _ = peel_functions(source.value)
-    return isinstance(body, AttrSet) and not looks_like_service(body)
+    return isinstance(body, AttrSet) and not looks_like_service(body) and may_be_orphan(source.text)
 
 
 def _is_clan_call(callee: tuple[str, ...]) -> bool:
