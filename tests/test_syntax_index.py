@@ -77,6 +77,20 @@ def test_calls_by_their_callee_ending_are_those_a_scan_finds(text: bytes) -> Non
             assert [c._entry for c in index.calls_ending(endings)] == expected, endings
 
 
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:20]] + [TRAILING_COMMA], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:20]] + ["trailing-comma"])
+def test_variables_by_name_are_those_a_scan_finds(text: bytes) -> None:
+    """variables_named searches the text for the name: the same variables, in order, as
+    reading every variable (and not `exportsX`, `myexports` or `exports.x`'s attribute)."""
+    rng = random.Random(len(text) + 3)
+    tree = SyntaxTree(text)
+    for start, end, new in [(0, 0, b"")] + list(random_edits(tree, rng, 12)):
+        tree.edit(start, end, new)
+        index = tree.index
+        for name in (b"exports", b"settings", b"lib", b"x", b"config"):
+            expected = [(a, b) for a, b in index.variable_spans_in(tree.model_root) if tree.text[a:b] == name]
+            assert index.variables_named(name) == expected, name
+
+
 def test_entries_give_the_nodes_of_the_current_tree() -> None:
     tree = SyntaxTree(TRAILING_COMMA)
     tree.index  # noqa: B018
@@ -201,3 +215,4 @@ def test_moves_noted_over_many_edits_answer_as_a_fresh_index() -> None:
             assert [s._entry for s in kept.selects_of(b"settings", node)] == [s._entry for s in fresh.selects_of(b"settings", node)]
         assert [c._entry for c in kept.calls_ending((b"mkExports", b"buildScopeKey"))] == [c._entry for c in fresh.calls_ending((b"mkExports", b"buildScopeKey"))]
         assert [s._entry for s in kept.selects_of(b"clanLib")] == [s._entry for s in fresh.selects_of(b"clanLib")]
+        assert kept.variables_named(b"settings") == fresh.variables_named(b"settings")

@@ -99,7 +99,7 @@ def _function_value(node: Node | None) -> Node | None:
 def consumer_sites(source: SourceFile) -> Iterator[ConsumerSite]:
     root = source.tree.root
     text = source.text
-    for call in source.tree.index.calls:
+    for call in source.tree.index.calls_ending((b"selectExports",)):  # not every call's callee
         callee = dotted_name(call.callee, text)
         if not callee or callee[-1] != "selectExports":
             continue

@@ -270,15 +270,14 @@ def _consumers(graph: ClanGraph, module: ServiceModule, uses: list[ServiceUse]) 
 def _untraced_exports_uses(module: ServiceModule, graph: ClanGraph) -> bool:
     """`exports` read other than as selectExports' second argument (`exports."k"`, `attrValues exports`)."""
     for source in _sources(module):
-        text = source.text
         traced = {c.site.call.id for c in graph.consumers if c.site.source is source}
         arguments = {
             (c.args[1].start_byte, c.args[1].end_byte)
-            for c in source.tree.index.calls
+            for c in source.tree.index.calls_ending((b"selectExports",))  # the consumers' calls
             if c.node.id in traced and len(c.args) == 2
         }
-        for start, end in source.tree.index.variable_spans_in(source.tree.root):
-            if text[start:end] == b"exports" and (start, end) not in arguments:
+        for start, end in source.tree.index.variables_named(b"exports"):
+            if (start, end) not in arguments:
                 return True
     return False
 

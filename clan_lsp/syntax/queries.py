@@ -418,6 +418,20 @@ class SyntaxIndex:
         """(start, end) of every variable read below node: enough to read their names."""
         return self._variables.in_range(node.start_byte, node.end_byte)
 
+    def variables_named(self, name: bytes) -> list[tuple[int, int]]:
+        """(start, end) of every variable read that is `name`, in order: found where the text
+        spells it, not by reading every variable (hundreds in a module)."""
+        text, table = self.text, self._variables
+        count, width = len(table), len(name)
+        found = []
+        at = text.find(name)
+        while at != -1:
+            number = table.first_at(at)
+            if number < count and table.start(number) == at and table.end(number) == at + width:
+                found.append((at, at + width))
+            at = text.find(name, at + width)
+        return found
+
     def variables_in(self, node: Node) -> list[Node]:
         return [_find(self.root, s, e, "variable_expression") for s, e in self.variable_spans_in(node)]
 
