@@ -96,7 +96,15 @@ def _function_value(node: Node | None) -> Node | None:
     return node if node is not None and node.type == "function_expression" else None
 
 
-def consumer_sites(source: SourceFile) -> Iterator[ConsumerSite]:
+def consumer_sites(source: SourceFile) -> list[ConsumerSite]:
+    """The selectExports calls of a file: read once per version of it (the graph is rebuilt
+    on every keystroke in a small clan, and the other modules' files did not change)."""
+    if "consumer sites" not in source.facts:
+        source.facts["consumer sites"] = list(_consumer_sites(source))
+    return source.facts["consumer sites"]
+
+
+def _consumer_sites(source: SourceFile) -> Iterator[ConsumerSite]:
     root = source.tree.root
     text = source.text
     for call in source.tree.index.calls_ending((b"selectExports",)):  # not every call's callee

@@ -97,6 +97,12 @@ def _per_instance_idiom(value: Value) -> Value | None:
 
 
 def module_exports(module: ServiceModule) -> ModuleExports:
+    """What a module exports: read once per module (the graph is rebuilt on every keystroke
+    in a small clan; the other modules stay the same objects)."""
+    return module.derived("module exports", lambda: _module_exports(module))
+
+
+def _module_exports(module: ServiceModule) -> ModuleExports:
     sites: list[ProducerSite] = []
     known = not module.is_dynamic()
     for part in module.parts():
