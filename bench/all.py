@@ -4,7 +4,8 @@
 
 Sections, each from one script (run alone for a quick look):
 - keystrokes in a valid file: bench/keystrokes.py on clan-core's wireguard, clan-core as
-  the workspace, and without a workspace (the per-file cost alone);
+  the workspace, its own folder as the workspace (a small clan: its test clan, whose export
+  graph is rebuilt on every keystroke), and without a workspace (the per-file cost alone);
 - synthetic clans of 10 / 100 / 1000 services: bench/scale.py;
 - starting as a user installs it, and `clan-lsp check` of clan-core: bench/startup.py;
 - `clan-lsp check` against file count (CLAN_CORE, or --check-corpora, copied 1, 2, 4
@@ -52,6 +53,12 @@ def sections(clan_core: Path, runs: int, sizes: list[str], checkout: Path | None
         (
             "Keystrokes in a valid file: wireguard, clan-core as the workspace",
             run("keystrokes.py", wireguard, "--root", str(clan_core), "--runs", str(runs), "--keystrokes", "100", *extra),
+        ),
+        (
+            # a clan of at most GRAPH_ON_TYPE_INSTANCES instances, as most users' are: the
+            # export graph is built again on every keystroke (clan-core's is too big for that)
+            "Keystrokes in a valid file: wireguard, its folder as the workspace (its test clan: the export graph is rebuilt on every keystroke)",
+            run("keystrokes.py", wireguard, "--root", str(Path(wireguard).parent), "--runs", str(runs), "--keystrokes", "100", *extra),
         ),
         ("Keystrokes in a valid file: wireguard, no workspace (the per-file cost alone)", run("keystrokes.py", wireguard, "--runs", str(runs), "--keystrokes", "100", *extra)),
         ("Synthetic clans: services copied from clan-core, one instance and one machine each", run("scale.py", str(clan_core), "--sizes", *sizes, "--runs", str(runs), *extra)),
