@@ -26,8 +26,18 @@ def _label(module: ServiceModule) -> str:
     return _name_of(module) or "<manifest.name>"
 
 
-def _known_options(ctx: Context, options: tuple[schema.Option, ...]) -> list[str]:
-    return [o.name for o in options if ctx.generation.has(o.since, o.removed)]
+_KNOWN: dict[tuple[int, object], tuple[list[str], frozenset[str], tuple]] = {}
+
+
+def _known_options(ctx: Context, options: tuple[schema.Option, ...]) -> tuple[list[str], frozenset[str]]:
+    """The names of the options a generation has, in order and as a set: worked out once per
+    table of the spec (module-level tuples) and generation, not on every keystroke."""
+    key = (id(options), ctx.generation)
+    known = _KNOWN.get(key)
+    if known is None or known[2] is not options:
+        names = [o.name for o in options if ctx.generation.has(o.since, o.removed)]
+        known = _KNOWN[key] = (names, frozenset(names), options)
+    return known[0], known[1]
 
 
 def check_keys(
@@ -45,11 +55,14 @@ def check_keys(
     perInstance or perMachine result is a module evaluation of its own).
     """
     clan_prefix = prefix if clan_prefix is None else clan_prefix
-    allowed = _known_options(ctx, options) + list(extra)
-    suggestions = [n for n in allowed if n not in schema.MODULE_KEYWORDS] or allowed
+    known, known_set = _known_options(ctx, options)
+    suggestions: list[str] | None = None
     for name in attrs.names():
-        if name in allowed:
+        if name in known_set or name in extra:
             continue
+        if suggestions is None:
+            allowed = known + list(extra)
+            suggestions = [n for n in allowed if n not in schema.MODULE_KEYWORDS] or allowed
         option = schema.find(options, name)
         for key in attrs.key_nodes(name)[:1]:
             if option is not None and option.removed is not None and not ctx.generation.has(option.since, option.removed):
