@@ -149,3 +149,59 @@ def test_renaming_a_key_of_a_big_set_reads_no_set(monkeypatch) -> None:
     assert [d.name for d in tree.duplicates.found] == ["deploy"]  # two m13 sets merge; both set deploy
     assert read and read[0] == "attrset_expression"
     assert_as_found_afresh(tree)
+
+
+MERGED = b"""let
+  port = 1;
+in
+{
+  roles.a = { perInstance = { settings, ... }: { x = settings.port; y = port; }; description = "A"; };
+  roles.b = { perInstance = args: { z = args.settings; }; };
+  deep = { x = { yy = 1; }; f = v: { yy = 1; }; };
+  deep.x.yy = 2;
+  deep.f.yy = 3;
+}
+"""
+
+
+def _reading(monkeypatch) -> list[str]:
+    import clan_lsp.syntax.duplicates as duplicates
+
+    read: list[str] = []
+    real = duplicates._scope_duplicates
+    monkeypatch.setattr(duplicates, "_scope_duplicates", lambda scope, t, repeated=None, kept=None: read.append(scope.type) or real(scope, t, repeated, kept))
+    return read
+
+
+def test_typing_in_a_name_read_in_a_merged_roles_function_reads_no_set(monkeypatch) -> None:
+    """`roles.a` and `roles.b` merge into `roles`, and a top-level let holds everything: a
+    name typed inside perInstance's body is neither a key nor in a set literal merging reads."""
+    tree = SyntaxTree(MERGED)
+    tree.duplicates  # noqa: B018
+    read = _reading(monkeypatch)
+    for word in (b"settings.port", b"y = port", b"args.settings"):
+        at = MERGED.index(word) + len(word)
+        for edit in ((at, at, b"x"), (at, at + 1, b"")):
+            tree.edit(*edit)
+            tree.duplicates  # noqa: B018
+            assert read == [], (word, edit)
+            assert_as_found_afresh(tree)
+            read.clear()  # the fresh scan reads them all
+
+
+def test_a_merged_set_literal_is_read_again_when_a_path_reaches_into_it(monkeypatch) -> None:
+    """`deep.x.yy = 2` reaches into the literal `deep.x`: renaming its `yy` undoes a
+    duplicate (the top-level set is read again); the function `deep.f` is never read into,
+    whatever its body says."""
+    tree = SyntaxTree(MERGED)
+    assert sorted(d.name for d in tree.duplicates.found) == ["deep.f.yy", "deep.x.yy"]
+    read = _reading(monkeypatch)
+    at = MERGED.index(b"x = { yy = 1; }") + len(b"x = { y")
+    tree.edit(at, at + 1, b"")  # deep.x = { y = 1; }: `deep.x.yy = 2` no longer clashes
+    assert [d.name for d in tree.duplicates.found] == ["deep.f.yy"]
+    assert "attrset_expression" in read
+    assert_as_found_afresh(tree)
+    at = MERGED.index(b"f = v: { yy = 1; }") + len(b"f = v: { y")
+    tree.edit(at, at + 1, b"")  # inside the function: `deep.f.yy = 3` still clashes with `deep.f`
+    assert [d.name for d in tree.duplicates.found] == ["deep.f.yy"]
+    assert_as_found_afresh(tree)

@@ -274,7 +274,17 @@ class Duplicates:
             elif node.type in _SCOPES:
                 # its own binding: the child of the binding_set that is its child
                 direct = below is not None and len(climbed) >= 2 and climbed[-1].type == "binding_set" and climbed[-2] is below
-                again, renamed = self._reads_again(node, below if direct else None, touched, text)
+                if node.type == "let_expression" and _is_body(node, climbed[-1]):
+                    # the change is after `in`: a let's names are in its bindings only (a
+                    # module's top-level let holds nearly every keystroke: 40 us each)
+                    again, renamed = False, None
+                elif direct and _in_a_value_of_its_value(climbed):
+                    # `roles.peer = { perInstance = <change>; }` beside `roles.controller`:
+                    # to merge, a set reads the names of set literals down its paths, never
+                    # into another value (a function here), and the change lies in one
+                    again, renamed = False, None
+                else:
+                    again, renamed = self._reads_again(node, below if direct else None, touched, text)
                 holders.append((node, again))
                 if renamed is not None:
                     renames[node.start_byte] = renamed
@@ -358,6 +368,28 @@ class Duplicates:
         if new_name != old_name and new_name in known[1]:
             return None  # now defined twice
         return known[1] if new_name == old_name else (known[1] - {old_name}) | {new_name}
+
+
+def _in_a_value_of_its_value(climbed: list[Node]) -> bool:
+    """Whether the change lies inside a value that is no set literal, bound in the set
+    literal that the holder's own binding (climbed[-2]) binds: climbed runs from the change
+    up to the holder's binding_set, as [..., value, binding, binding_set, literal, binding,
+    binding_set]. Merging never reads into such a value (only whether it is a literal)."""
+    if len(climbed) < 7:  # the value holds the change strictly: its kind is as it was
+        return False
+    literal, inner_set, inner, value = climbed[-3], climbed[-4], climbed[-5], climbed[-6]
+    if literal.type not in _LITERALS or inner_set.type != "binding_set" or inner.type != "binding":
+        return False
+    expression = inner.child_by_field_name("expression")
+    if expression is None or not (expression.start_byte == value.start_byte and expression.end_byte == value.end_byte and expression.type == value.type):
+        return False
+    unwrapped = _unparenthesized(value)
+    return unwrapped is not None and unwrapped.type not in _LITERALS
+
+
+def _is_body(let: Node, below: Node) -> bool:
+    body = let.child_by_field_name("body")
+    return body is not None and body.start_byte == below.start_byte and body.end_byte == below.end_byte and body.type == below.type
 
 
 def _parents(node: Node):

@@ -15,6 +15,7 @@ unknown to it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -204,6 +205,57 @@ def _narrowed(binding: Node, old_binding: Node, start: int, new_end: int) -> Nod
     return None
 
 
+# A name as Nix's lexer reads it, and the words that lex as keywords instead.
+_NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
+_KEYWORDS = frozenset({b"assert", b"else", b"if", b"in", b"inherit", b"let", b"or", b"rec", b"then", b"with"})
+# Where a name is read rather than defined: a variable, or a select's path after its base.
+_READ_NAME_PARENTS = ("variable_expression", "attrpath")
+_SELECTS = ("select_expression", "has_attr_expression")
+
+
+def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, removed: bytes | None) -> list[Node] | None:
+    """When the edit only renamed one name that an expression reads (typing in `config` of
+    `config.networking`), the nodes from the binding down to the outermost expression that
+    starts with that name: all else is as it was, moved.
+
+    Both names lex alike (a name, no keyword) and the text around them is the same, so the
+    parser saw the same tokens and built the same tree; only that expression's spans and
+    the spans holding it grew or shrank. `path` runs from the root to the binding holding
+    the edit, in a tree without errors. None: the edit did more, or may have."""
+    if removed is None or start <= path[-1].start_byte:
+        return None
+    down = list(path)
+    low, high = start - 1, max(new_end, start)  # the name has a byte before the edit
+    cursor = path[-1].walk()
+    while cursor.goto_first_child_for_byte(low) is not None:  # down to the smallest node holding [low, high)
+        node = cursor.node
+        if not (node.start_byte <= low and high <= node.end_byte and low < node.end_byte):
+            break
+        down.append(node)
+    name = down[-1]
+    if name.type != "identifier" or len(down) < len(path) + 2:
+        return None
+    parent = down[-2]
+    if parent.type not in _READ_NAME_PARENTS or (parent.type == "attrpath" and (len(down) < len(path) + 3 or down[-3].type not in _SELECTS)):
+        return None
+    written = text[name.start_byte : name.end_byte]
+    before = written[: start - name.start_byte] + removed + written[new_end - name.start_byte :]
+    for word in (written, before):
+        match = _NAME.fullmatch(word)
+        if match is None or word in _KEYWORDS:
+            return None
+    # The expression the index's entries around the name start in: the select a path name
+    # is read by, then the outermost expression (up to the binding's value) starting where
+    # that does: `lib.mkIf c x` for `mkIf`, where the call's entry starts at `lib`.
+    top = len(path)  # the binding's value (the name is not in its key)
+    if down[top].type == "attrpath":
+        return None
+    outer = len(down) - 3 if parent.type == "attrpath" else len(down) - 1
+    while outer - 1 >= top and down[outer - 1].start_byte == down[outer].start_byte:
+        outer -= 1
+    return down[: outer + 1]
+
+
 def _alike(node: Node, old: Node) -> bool:
     return node.type == old.type and node.start_byte == old.start_byte and node.end_byte == old.end_byte
 
@@ -234,12 +286,12 @@ class Touched:
 
     @classmethod
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int, removed: bytes | None = None) -> "Touched":
-        touched = cls._of(new_tree, text, old_tree, start, old_end, new_end)
+        touched = cls._of(new_tree, text, old_tree, start, old_end, new_end, removed)
         touched.removed = removed
         return touched
 
     @classmethod
-    def _of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int) -> "Touched":
+    def _of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int, removed: bytes | None = None) -> "Touched":
         same = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
         if same is not None:
             path, old_binding = same
@@ -247,6 +299,10 @@ class Touched:
             part = _narrowed(kept, old_binding, start, new_end)
             if part is not None:  # a key or formals: what follows them is as it was, moved
                 return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
+            down = _renamed_name(path, text, start, new_end, removed)
+            if down is not None:  # a name read in an expression: only the expression it starts
+                region = down[-1]
+                return cls(start, old_end, new_end, region, region.start_byte, region.end_byte, down[:-1])
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):
