@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,58 @@ def test_moves_noted_over_many_edits_answer_as_a_fresh_index() -> None:
         assert [c._entry for c in kept.calls_ending((b"mkExports", b"buildScopeKey"))] == [c._entry for c in fresh.calls_ending((b"mkExports", b"buildScopeKey"))]
         assert [s._entry for s in kept.selects_of(b"clanLib")] == [s._entry for s in fresh.selects_of(b"clanLib")]
         assert kept.variables_named(b"settings") == fresh.variables_named(b"settings")
+
+
+ADJACENT = b"""{ lib, config, ... }:
+let
+  f = x: x;
+  port = 1;
+in
+{
+  a = f{ b = 1; };
+  c = f(port);
+  d = config.networking.port or port;
+  e = lib.mkIf config.enable { inherit port; g = [ port f ]; };
+  h = x: y: x;
+  i = config ? enable;
+  j = { k = port; k = f; };
+  l.m = port;
+  l.n = { o = lib; };
+}
+"""
+
+
+@pytest.mark.parametrize("text", [ADJACENT] + [path.read_bytes() for path in FIXTURES[:20]], ids=["adjacent"] + [p.parent.name + "/" + p.name for p in FIXTURES[:20]])
+def test_typing_in_a_name_moves_the_facts_without_reading_again(text: bytes, monkeypatch) -> None:
+    """A name read in an expression (not a key, not a formal) renamed to another name:
+    tree-sitter builds the same tree, so the index and the duplicates are the old ones
+    moved, without a query (syntax.parse._renamed_name). Both equal fresh ones."""
+    import clan_lsp.syntax.queries as queries
+    from clan_lsp.syntax.duplicates import Duplicates
+
+    rng = random.Random(len(text) + 4)
+    tree = SyntaxTree(text)
+    tree.index, tree.duplicates  # noqa: B018
+    queried = []
+    real = queries._entries
+    monkeypatch.setattr(queries, "_entries", lambda *a, **k: queried.append(1) or real(*a, **k))
+    name_only = 0
+    names = [m for m in re.finditer(rb"[A-Za-z_][A-Za-z0-9_'-]*", text)]
+    for _ in range(40):
+        match = rng.choice(names)
+        at = rng.randrange(match.start() + 1, match.end() + 1)
+        tree.edit(at, at, b"x")
+        queried.clear()
+        kept_index, kept_duplicates = tree.index, tree.duplicates
+        touched = tree._touched
+        if touched is not None and touched.name_only:
+            name_only += 1
+            assert queried == []
+        assert kept_index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
+        fresh = Duplicates.build(tree.model_root, tree.text)
+        assert (kept_duplicates.found, kept_duplicates.repeated, kept_duplicates.names) == (fresh.found, fresh.repeated, fresh.names)
+        tree.edit(at, at + 1, b"")
+        assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
+    assert tree.text == text
+    if text is ADJACENT:  # its names are read in every kind of expression
+        assert name_only > 10

@@ -262,6 +262,12 @@ class Duplicates:
         if around is None:
             return Duplicates.build(root, text)
         delta, move = touched.delta, touched.move
+        if touched.name_only:  # a name in an expression: no key changed, every set reads alike
+            return Duplicates(
+                [Duplicate(move(d.scope_start), move(d.scope_end), move(d.start), move(d.end), d.name, move(d.previous)) for d in self.found],
+                {move(start): (move(end), names) for start, (end, names) in self.repeated.items()},
+                {move(start): (move(end), names) for start, (end, names) in self.names.items()},
+            )
         fresh_start, fresh_end, stale_end = touched.span_start, touched.span_end, touched.stale_end
         # the sets holding the span, innermost first, and whether each must be read again
         holders: list[tuple[Node, bool]] = []

@@ -215,13 +215,14 @@ _SELECTS = ("select_expression", "has_attr_expression")
 
 def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, removed: bytes | None) -> list[Node] | None:
     """When the edit only renamed one name that an expression reads (typing in `config` of
-    `config.networking`), the nodes from the binding down to the outermost expression that
-    starts with that name: all else is as it was, moved.
+    `config.networking`), the nodes from the root down to that name: every fact is as it
+    was, its offsets moved.
 
     Both names lex alike (a name, no keyword) and the text around them is the same, so the
-    parser saw the same tokens and built the same tree; only that expression's spans and
-    the spans holding it grew or shrank. `path` runs from the root to the binding holding
-    the edit, in a tree without errors. None: the edit did more, or may have."""
+    parser saw the same tokens and built the same tree; only the name's span and the spans
+    holding it grew or shrank. No key changed, so no set's names did. `path` runs from the
+    root to the binding holding the edit, in a tree without errors. None: the edit did
+    more, or may have."""
     if removed is None or start <= path[-1].start_byte:
         return None
     down = list(path)
@@ -244,16 +245,9 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
         match = _NAME.fullmatch(word)
         if match is None or word in _KEYWORDS:
             return None
-    # The expression the index's entries around the name start in: the select a path name
-    # is read by, then the outermost expression (up to the binding's value) starting where
-    # that does: `lib.mkIf c x` for `mkIf`, where the call's entry starts at `lib`.
-    top = len(path)  # the binding's value (the name is not in its key)
-    if down[top].type == "attrpath":
+    if down[len(path)].type == "attrpath":  # the binding's key, not its value
         return None
-    outer = len(down) - 3 if parent.type == "attrpath" else len(down) - 1
-    while outer - 1 >= top and down[outer - 1].start_byte == down[outer].start_byte:
-        outer -= 1
-    return down[: outer + 1]
+    return down
 
 
 def _alike(node: Node, old: Node) -> bool:
@@ -283,6 +277,9 @@ class Touched:
     # with `.parent` costs the depth at each step
     ancestors: list[Node] | None = None
     removed: bytes | None = None  # the bytes the edit replaced, when known
+    # Only a name an expression reads changed, within [start, new_end): the tree is the same,
+    # every fact is the old one moved (see _renamed_name)
+    name_only: bool = False
 
     @classmethod
     def of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int, removed: bytes | None = None) -> "Touched":
@@ -300,9 +297,8 @@ class Touched:
             if part is not None:  # a key or formals: what follows them is as it was, moved
                 return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
             down = _renamed_name(path, text, start, new_end, removed)
-            if down is not None:  # a name read in an expression: only the expression it starts
-                region = down[-1]
-                return cls(start, old_end, new_end, region, region.start_byte, region.end_byte, down[:-1])
+            if down is not None:  # a name read in an expression: nothing to read again
+                return cls(start, old_end, new_end, down[-1], start, new_end, down[:-1], name_only=True)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):

@@ -351,7 +351,10 @@ class SyntaxIndex:
         around = touched.region
         if around is None:
             return SyntaxIndex.build(root, text)
-        calls, selects, variables = _entries(around, (touched.span_start, touched.span_end))
+        if touched.name_only:  # the same entries, moved: none starts in the name after its first byte
+            calls, selects, variables = [], [], []
+        else:
+            calls, selects, variables = _entries(around, (touched.span_start, touched.span_end))
         tables = (self._calls.updated(sorted(calls), touched), self._selects.updated(sorted(selects), touched), self._variables.updated(sorted(variables), touched))
         if any(table is None for table in tables):
             return SyntaxIndex.build(root, text)  # overlaps the binding partly: not in a tree; be safe
