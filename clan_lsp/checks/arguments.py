@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..model import AttrSet, Lambda, ServiceModule
+from ..model import AttrSet, Lambda, ServiceModule, SourceFile
 from ..model.scope import binder_of
 from ..spec import schema
 from ..syntax import Node
@@ -268,21 +268,9 @@ def unknown_setting_read(ctx: Context) -> None:
         body = site.function.body_thunk.node
         if body is None:
             continue
-        text = site.part.source.text
         if site.function.param == "settings":  # `{ settings, ... }@settings:` binds it twice
             continue
-        for select in site.part.source.tree.index.selects_of(b"settings", body):
-            if select.has_default:
-                continue
-            # Bound inside the body (an inner function's or let's own `settings`), or else by
-            # perInstance's formal: the scopes below the body are searched, not the module's
-            # from its root (11 selects a keystroke in a small service cost 1 ms that way).
-            if binder_of(select.base, text, body) is not None:
-                continue
-            first = select.path.named_children[0] if select.path.named_children else None
-            if first is None or first.type != "identifier":
-                continue
-            name = text[first.start_byte : first.end_byte].decode()
+        for name, first in _settings_reads(site.part.source, body):
             if name in declared:
                 continue
             close = did_you_mean(name, declared)
@@ -294,6 +282,29 @@ def unknown_setting_read(ctx: Context) -> None:
                 fixes=rename_fixes(first, name, declared),
                 clan_message=attribute_missing(name),
             )
+
+
+def _settings_reads(source: SourceFile, body: Node) -> list[tuple[str, Node]]:
+    """(name, node) of each `settings.<name>` read in a perInstance body that its formal
+    binds: found once per version of the file (a module's other files, unchanged while
+    one is typed in, are checked again on every keystroke)."""
+    key = ("settings reads", body.start_byte, body.end_byte)
+    if key not in source.facts:
+        text = source.text
+        reads = []
+        for select in source.tree.index.selects_of(b"settings", body):
+            if select.has_default:
+                continue
+            # Bound inside the body (an inner function's or let's own `settings`), or else by
+            # perInstance's formal: the scopes below the body are searched, not the module's
+            # from its root (11 selects a keystroke in a small service cost 1 ms that way).
+            if binder_of(select.base, text, body) is not None:
+                continue
+            first = select.path.named_children[0] if select.path.named_children else None
+            if first is not None and first.type == "identifier":
+                reads.append((text[first.start_byte : first.end_byte].decode(), first))
+        source.facts[key] = reads
+    return source.facts[key]
 
 
 def _role_of(site: Site) -> str | None:
