@@ -475,17 +475,21 @@ class Reader:
         ellipsis = False
         if formals_node is not None:
             formals = []
+            text, bindings = self.text, inner.bindings
             for child in formals_node.named_children:
-                if child.type == "formal":
+                kind = child.type
+                if kind == "formal":
                     name_node = child.child_by_field_name("name")
                     if name_node is None or name_node.is_missing:
                         continue
-                    name = self.node_text(name_node)
-                    formals.append(Formal(name, name_node, child.child_by_field_name("default") is not None))
+                    name = text[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
+                    # `a ? x` has more than the name (so may a comment): only then look for a default
+                    has_default = child.child_count > 1 and child.child_by_field_name("default") is not None
+                    formals.append(Formal(name, name_node, has_default))
                     thunk = Thunk(None, inner, self)
                     thunk.binder = name_node
-                    inner.bindings[name] = thunk
-                elif child.type == "ellipses":
+                    bindings[name] = thunk
+                elif kind == "ellipses":
                     ellipsis = True
         param = self.node_text(universal) if universal is not None else None
         if param is not None:
