@@ -272,3 +272,23 @@ def test_typing_in_a_name_moves_the_facts_without_reading_again(text: bytes, mon
     assert tree.text == text
     if text is ADJACENT:  # its names are read in every kind of expression
         assert name_only > 10
+
+
+@pytest.mark.parametrize(
+    "text, at, new",
+    [
+        (b"{ a = x.y/z; }", 7, b"'"),  # a path `x.y/z`, then a division `x'.y / z`
+        (b"{ a = x'.y/z; }", 7, b""),  # and back
+        (b"{ a = ab:c; }", 7, b"_"),  # a URI `ab:c`, then a function `a_b: c`
+        (b"{ a = a_b:c; }", 7, b""),
+        (b"{ a = ab.c:d; }", 7, b"_"),
+    ],
+)
+def test_a_name_that_was_part_of_another_token_is_read_again(text: bytes, at: int, new: bytes) -> None:
+    """The name shortcut needs the old tree to have read a name at the same place: `x.y/z`
+    is one path token until `'` makes `x'` a name."""
+    tree = SyntaxTree(text)
+    tree.index, tree.duplicates  # noqa: B018
+    tree.edit(at, at + (0 if new else 1), new)
+    assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
+    assert not (tree._touched is not None and tree._touched.name_only)

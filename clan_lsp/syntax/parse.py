@@ -213,15 +213,17 @@ _READ_NAME_PARENTS = ("variable_expression", "attrpath")
 _SELECTS = ("select_expression", "has_attr_expression")
 
 
-def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, removed: bytes | None) -> list[Node] | None:
+def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, removed: bytes | None, old_tree: tree_sitter.Tree) -> list[Node] | None:
     """When the edit only renamed one name that an expression reads (typing in `config` of
     `config.networking`), the nodes from the root down to that name: every fact is as it
     was, its offsets moved.
 
     Both names lex alike (a name, no keyword) and the text around them is the same, so the
     parser saw the same tokens and built the same tree; only the name's span and the spans
-    holding it grew or shrank. No key changed, so no set's names did. `path` runs from the
-    root to the binding holding the edit, in a tree without errors. None: the edit did
+    holding it grew or shrank. No key changed, so no set's names did. The old tree must have
+    read a name there too: `ab:c` is a URI and `a_b:c` a function, `x.y/z` a path and
+    `x'.y/z` a division. `path` runs from the root to the binding holding the edit, in a
+    tree without errors; `old_tree` is the tree before the edit, edited. None: the edit did
     more, or may have."""
     if removed is None or start <= path[-1].start_byte:
         return None
@@ -246,6 +248,13 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
         if match is None or word in _KEYWORDS:
             return None
     if down[len(path)].type == "attrpath":  # the binding's key, not its value
+        return None
+    # the name starts before the edit, where the edited old tree's offsets are the old ones
+    old_name = old_tree.root_node.descendant_for_byte_range(name.start_byte, name.start_byte + 1)
+    if old_name is None or old_name.type != "identifier" or old_name.start_byte != name.start_byte:
+        return None
+    old_parent = old_name.parent
+    if old_parent is None or old_parent.type != parent.type:
         return None
     return down
 
@@ -296,7 +305,7 @@ class Touched:
             part = _narrowed(kept, old_binding, start, new_end)
             if part is not None:  # a key or formals: what follows them is as it was, moved
                 return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
-            down = _renamed_name(path, text, start, new_end, removed)
+            down = _renamed_name(path, text, start, new_end, removed, old_tree)
             if down is not None:  # a name read in an expression: nothing to read again
                 return cls(start, old_end, new_end, down[-1], start, new_end, down[:-1], name_only=True)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
