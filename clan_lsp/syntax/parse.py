@@ -259,6 +259,29 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
     return down
 
 
+def _outer_formals(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> list[Node] | None:
+    """The nodes from the root down to the formals holding [low, high), when no binding holds
+    them (the file's own `{ lib, config, ... }:`, which _same_binding cannot place) and the
+    edit left the function in place: the same ancestors in both trees, and its body as it was.
+    Typing an argument there read the whole file's facts again (12 ms for wireguard)."""
+    if new_tree.root_node.has_error or old_tree.root_node.has_error:
+        return None
+    new = _ancestry(new_tree, low, high)
+    depth = max((at for at, node in enumerate(new) if node.type == "formals"), default=-1)
+    if depth < 1 or any(node.type == "binding" for node in new[:depth]) or new[depth - 1].type != "function_expression":
+        return None
+    old = _ancestry(old_tree, low, high)
+    if len(old) <= depth or old[depth].type != "formals":
+        return None
+    for a, b in zip(new[:depth], old[:depth]):
+        if a.type != b.type or a.start_byte != b.start_byte or a.end_byte != b.end_byte:
+            return None
+    body, old_body = new[depth - 1].child_by_field_name("body"), old[depth - 1].child_by_field_name("body")
+    if body is None or old_body is None or not _alike(body, old_body) or new[depth].start_byte != old[depth].start_byte:
+        return None
+    return new[: depth + 1]
+
+
 def _alike(node: Node, old: Node) -> bool:
     return node.type == old.type and node.start_byte == old.start_byte and node.end_byte == old.end_byte
 
@@ -309,6 +332,10 @@ class Touched:
             if down is not None:  # a name read in an expression: nothing to read again
                 return cls(start, old_end, new_end, down[-1], start, new_end, down[:-1], name_only=True)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
+        outer = _outer_formals(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
+        if outer is not None:  # the file's own function's formals: what follows them is as it was, moved
+            formals = outer[-1]
+            return cls(start, old_end, new_end, formals, formals.start_byte, formals.end_byte, outer[:-1])
         low, high = start, new_end
         for changed in old_tree.changed_ranges(new_tree):
             low, high = min(low, changed.start_byte), max(high, changed.end_byte)
