@@ -176,12 +176,13 @@ def test_renaming_a_key_reads_only_the_key_again() -> None:
         (b"rolesx =", 5, 1, b"", b"roles"),  # now a duplicate of `roles`
         (b"roles =", 5, 0, b"y", b"rolesy"),  # and no more
         (b"perInstanc =", 10, 0, b"e", b"roles.peer.perInstance"),
-        (b"settings, ...", 8, 0, b"x", b"{ settingsx, ... }"),  # formals: the body after them is as it was
+        (b"settings, ...", 8, 0, b", pkgs", b"{ settings, pkgs, ... }"),  # formals: the body after them is as it was
+        (b"pkgs, ...", 4, 0, b"x", b"x"),  # a formal's name renamed: nothing read again (Touched.name_only)
     ):
         at = tree.text.index(find) + offset
         tree.edit(at, at + removed, inserted)
         touched = Touched.of(tree.tree, tree.text, *tree._last_edit)
-        assert touched.region is not None and touched.region.type in ("attrpath", "formals")
+        assert touched.region is not None and (touched.region.type in ("attrpath", "formals") or touched.name_only)
         assert tree.text[touched.span_start : touched.span_end] == key
         assert tree.index.spans() == SyntaxIndex.build(tree.model_root, tree.text).spans()
         fresh = Duplicates.build(tree.model_root, tree.text)

@@ -208,15 +208,16 @@ def _narrowed(binding: Node, old_binding: Node, start: int, new_end: int) -> Nod
 # A name as Nix's lexer reads it, and the words that lex as keywords instead.
 _NAME = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 _KEYWORDS = frozenset({b"assert", b"else", b"if", b"in", b"inherit", b"let", b"or", b"rec", b"then", b"with"})
-# Where a name is read rather than defined: a variable, or a select's path after its base.
-_READ_NAME_PARENTS = ("variable_expression", "attrpath")
+# Where a name is no key of a set (keys make duplicates): a variable, a select's path after
+# its base, a formal's name, a function's parameter (`x:`, `@args`).
+_NAME_PARENTS = ("variable_expression", "attrpath", "formal", "function_expression")
 _SELECTS = ("select_expression", "has_attr_expression")
 
 
 def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, removed: bytes | None, old_tree: tree_sitter.Tree) -> list[Node] | None:
-    """When the edit only renamed one name that an expression reads (typing in `config` of
-    `config.networking`), the nodes from the root down to that name: every fact is as it
-    was, its offsets moved.
+    """When the edit only renamed one name that is no key (typing in `config` of
+    `config.networking`, or in an argument's name), the nodes from the root down to that
+    name: every fact is as it was, its offsets moved.
 
     Both names lex alike (a name, no keyword) and the text around them is the same, so the
     parser saw the same tokens and built the same tree; only the name's span and the spans
@@ -239,7 +240,7 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
     if name.type != "identifier" or len(down) < len(path) + 2:
         return None
     parent = down[-2]
-    if parent.type not in _READ_NAME_PARENTS or (parent.type == "attrpath" and (len(down) < len(path) + 3 or down[-3].type not in _SELECTS)):
+    if parent.type not in _NAME_PARENTS or (parent.type == "attrpath" and (len(down) < len(path) + 3 or down[-3].type not in _SELECTS)):
         return None
     written = text[name.start_byte : name.end_byte]
     before = written[: start - name.start_byte] + removed + written[new_end - name.start_byte :]
@@ -326,11 +327,13 @@ class Touched:
             path, old_binding = same
             kept = path[-1]
             part = _narrowed(kept, old_binding, start, new_end)
-            if part is not None:  # a key or formals: what follows them is as it was, moved
+            if part is not None and part.type == "attrpath":  # a key: what follows it is as it was, moved
                 return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
             down = _renamed_name(path, text, start, new_end, removed, old_tree)
-            if down is not None:  # a name read in an expression: nothing to read again
+            if down is not None:  # a name that is no key: nothing to read again
                 return cls(start, old_end, new_end, down[-1], start, new_end, down[:-1], name_only=True)
+            if part is not None:  # the formals of a function it binds: read them again
+                return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
         outer = _outer_formals(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
         if outer is not None:  # the file's own function's formals: what follows them is as it was, moved
