@@ -19,7 +19,7 @@ from ..syntax import Node
 from ..syntax.parse import unfold_application
 
 MAX_DEPTH = 120  # forcing deeper than this gives Unknown (no RecursionError on hostile input)
-_SCAN_BELOW = 9  # attribute sets with more definitions than this look names up in a dict
+_SCAN_BELOW = 2  # attribute sets with more definitions than this look names up in a dict (made on the first lookup)
 
 
 class Value:
@@ -174,9 +174,10 @@ class AttrSet(Value):
     def _named(self, name: str) -> list[Definition]:
         """The definitions of one name, in order (a list to read, not to change).
 
-        A small set is scanned; a big one (an inventory's instances, a clan's modules) is
-        grouped by name once. Readers only ever append definitions, so the grouping is
-        rebuilt when the list is another one or has grown."""
+        A set of one or two is scanned; a bigger one is grouped by name on its first lookup
+        (rules and the export graph look up 300-450 names a keystroke). Readers only ever
+        append definitions, so the grouping is rebuilt when the list is another one or has
+        grown."""
         definitions = self.definitions
         if len(definitions) <= _SCAN_BELOW:
             return [d for d in definitions if d.name == name]
