@@ -145,16 +145,27 @@ def _instance(index: WorkspaceIndex, decl: InstanceDecl) -> InstanceInfo:
     module = resolved.module if resolved is not None else None
     if module is None and resolved is not None and resolved.service is not None:
         module = resolved.service.module  # clan-core's or another input's, read from its pinned source
-    roles_value = decl.value.get("roles")
-    roles: dict[str, RoleInfo] = {}
-    known = True
-    if isinstance(roles_value, AttrSet) and not roles_value.dynamic:
-        for role in roles_value.names():
-            keys = roles_value.key_nodes(role)
-            roles[role] = _role(role, keys[0] if keys else None, roles_value.get(role))
-    elif roles_value is not None:
-        known = False
+    roles, known = _instance_roles(index, decl.value)
     return InstanceInfo(decl.name, decl.source, decl.key_node, name, module, roles, known)
+
+
+def _instance_roles(index: WorkspaceIndex, value: AttrSet) -> tuple[dict[str, RoleInfo], bool]:
+    """An instance's roles as the clan file writes them: read once per version of that file
+    (the graph is rebuilt on every keystroke in a service of a small clan)."""
+    kept = index._derived.setdefault("instance roles", {})
+    entry = kept.get(id(value))
+    if entry is None or entry[0] is not value:
+        roles_value = value.get("roles")
+        roles: dict[str, RoleInfo] = {}
+        known = True
+        if isinstance(roles_value, AttrSet) and not roles_value.dynamic:
+            for role in roles_value.names():
+                keys = roles_value.key_nodes(role)
+                roles[role] = _role(role, keys[0] if keys else None, roles_value.get(role))
+        elif roles_value is not None:
+            known = False
+        entry = kept[id(value)] = (value, roles, known)
+    return entry[1], entry[2]
 
 
 def read_clans(index: WorkspaceIndex) -> list[ClanInfo]:

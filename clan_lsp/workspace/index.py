@@ -497,7 +497,7 @@ class WorkspaceIndex:
 
     # what `module_changed` keeps: derived from the clans, not from any module's text (the
     # parts maps are kept up to date per module, see _forget_parts)
-    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "owners-of", "unread-parts", "interface-specs", "module-names", "targets", "inventory", "inventory sources")
+    _KEPT_ON_MODULE_EDIT = ("by-abspath", "module-parts", "owners-of", "unread-parts", "interface-specs", "module-names", "targets", "inventory", "inventory sources", "instance roles")
 
     def module_changed(self, name: str) -> None:
         """A file of registered module `name` was edited: the module is read again, and what
