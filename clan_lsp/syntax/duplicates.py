@@ -26,14 +26,13 @@ from typing import NamedTuple
 
 import tree_sitter
 
-from .parse import Node, Touched, walk
+from .parse import _NAME, Node, Touched, _alike, as_before_edit, walk
 
 _SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
 _LITERALS = ("attrset_expression", "rec_attrset_expression")
 # Sets with at least this many names keep them (Duplicates.names): renaming a key there is
 # checked against them instead of reading the set again (a clan's 1000 machines: 4 ms).
 _KEEP_NAMES = 32
-_IDENTIFIER = re.compile(rb"[A-Za-z_][A-Za-z0-9_'-]*")
 
 
 @dataclass
@@ -364,7 +363,7 @@ class Duplicates:
         if not (key.start_byte <= touched.start and touched.new_end <= key.end_byte):
             return None
         new_key = text[key.start_byte : key.end_byte]
-        old_key = new_key[: touched.start - key.start_byte] + touched.removed + new_key[touched.new_end - key.start_byte :]
+        old_key = as_before_edit(new_key, key.start_byte, touched.start, touched.new_end, touched.removed)
         new_name, old_name = _leading_name(new_key), _leading_name(old_key)
         if new_name is None or old_name is None:
             return None
@@ -387,7 +386,7 @@ def _in_a_value_of_its_value(climbed: list[Node]) -> bool:
     if literal.type not in _LITERALS or inner_set.type != "binding_set" or inner.type != "binding":
         return False
     expression = inner.child_by_field_name("expression")
-    if expression is None or not (expression.start_byte == value.start_byte and expression.end_byte == value.end_byte and expression.type == value.type):
+    if expression is None or not _alike(expression, value):
         return False
     unwrapped = _unparenthesized(value)
     return unwrapped is not None and unwrapped.type not in _LITERALS
@@ -395,7 +394,7 @@ def _in_a_value_of_its_value(climbed: list[Node]) -> bool:
 
 def _is_body(let: Node, below: Node) -> bool:
     body = let.child_by_field_name("body")
-    return body is not None and body.start_byte == below.start_byte and body.end_byte == below.end_byte and body.type == below.type
+    return body is not None and _alike(body, below)
 
 
 def _parents(node: Node):
@@ -408,7 +407,7 @@ def _parents(node: Node):
 
 def _leading_name(key: bytes) -> str | None:
     """The first name of a plain attribute path (`a` or `a.b...`, no quotes, spaces or comments)."""
-    match = _IDENTIFIER.match(key)
+    match = _NAME.match(key)
     if match is None or (match.end() < len(key) and key[match.end() : match.end() + 1] != b"."):
         return None
     return match.group().decode()

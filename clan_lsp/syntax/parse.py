@@ -148,11 +148,11 @@ def _stand_in(text: bytes, tree: tree_sitter.Tree, replacements: list[tuple[int,
     return text, parser.parse(text, tree)
 
 
-def _ancestry(tree: tree_sitter.Tree, low: int, high: int) -> list[Node]:
-    """The nodes from the root down to the smallest holding [low, high), found going down
-    with a cursor (each `.parent` costs the depth: walking up is quadratic)."""
-    cursor = tree.walk()
-    path = [cursor.node]
+def _ancestry(top: Node, low: int, high: int) -> list[Node]:
+    """The nodes from `top` down to the smallest holding [low, high), found going down with
+    a cursor (each `.parent` costs the depth: walking up is quadratic)."""
+    cursor = top.walk()
+    path = [top]
     while cursor.goto_first_child_for_byte(low) is not None:
         node = cursor.node
         if not (node.start_byte <= low and high <= node.end_byte and low < node.end_byte):
@@ -161,26 +161,26 @@ def _ancestry(tree: tree_sitter.Tree, low: int, high: int) -> list[Node]:
     return path
 
 
-def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> tuple[list[Node], Node] | None:
+def _same_binding(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int, new: list[Node] | None = None) -> tuple[list[Node], Node] | None:
     """The innermost binding holding [low, high) when the edit left it in place: the same
     span and the same ancestors in the edited old tree (its offsets are the new ones) as in
     the new tree, both without errors. Then the parse around it is what it was (the parser
     reaches the binding's end in the same state), and tree-sitter's changed ranges (a walk
     of both whole trees: 3.7 ms on a 256 KB clan file) would lie within it.
 
-    Given as the new tree's nodes from the root down to the binding, and the old binding."""
+    Given as the new tree's nodes from the root down to the binding, and the old binding.
+    `new`: the new tree's nodes down to the smallest holding the range, when known."""
     if new_tree.root_node.has_error or old_tree.root_node.has_error:
         return None  # error recovery may reshape what lies around the binding
-    new = _ancestry(new_tree, low, high)
+    new = new if new is not None else _ancestry(new_tree.root_node, low, high)
     depth = max((at for at, node in enumerate(new) if node.type == "binding"), default=-1)
     if depth < 0:
         return None
-    old = _ancestry(old_tree, low, high)
+    old = _ancestry(old_tree.root_node, low, high)
     if len(old) <= depth or old[depth].type != "binding" or any(node.type == "binding" for node in old[depth + 1 :]):
         return None
-    for a, b in zip(new[: depth + 1], old[: depth + 1]):
-        if a.type != b.type or a.start_byte != b.start_byte or a.end_byte != b.end_byte:
-            return None
+    if not _alike_all(new[: depth + 1], old[: depth + 1]):
+        return None
     return new[: depth + 1], old[depth]
 
 
@@ -203,6 +203,12 @@ def _narrowed(binding: Node, old_binding: Node, start: int, new_end: int) -> Nod
         if formals is not None and body is not None and old_body is not None and formals.start_byte <= start and new_end <= formals.end_byte:
             return formals if _alike(body, old_body) else None
     return None
+
+
+def as_before_edit(written: bytes, at: int, start: int, new_end: int, removed: bytes) -> bytes:
+    """`written`, the new text's bytes from offset `at` holding the edit [start, new_end),
+    as they were before it (the edit replaced `removed`)."""
+    return written[: start - at] + removed + written[new_end - at :]
 
 
 # A name as Nix's lexer reads it, and the words that lex as keywords instead.
@@ -228,14 +234,8 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
     more, or may have."""
     if removed is None or start <= path[-1].start_byte:
         return None
-    down = list(path)
-    low, high = start - 1, max(new_end, start)  # the name has a byte before the edit
-    cursor = path[-1].walk()
-    while cursor.goto_first_child_for_byte(low) is not None:  # down to the smallest node holding [low, high)
-        node = cursor.node
-        if not (node.start_byte <= low and high <= node.end_byte and low < node.end_byte):
-            break
-        down.append(node)
+    # the name has a byte before the edit: down to the smallest node holding it and the edit
+    down = path[:-1] + _ancestry(path[-1], start - 1, max(new_end, start))
     name = down[-1]
     if name.type != "identifier" or len(down) < len(path) + 2:
         return None
@@ -243,8 +243,7 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
     if parent.type not in _NAME_PARENTS or (parent.type == "attrpath" and (len(down) < len(path) + 3 or down[-3].type not in _SELECTS)):
         return None
     written = text[name.start_byte : name.end_byte]
-    before = written[: start - name.start_byte] + removed + written[new_end - name.start_byte :]
-    for word in (written, before):
+    for word in (written, as_before_edit(written, name.start_byte, start, new_end, removed)):
         match = _NAME.fullmatch(word)
         if match is None or word in _KEYWORDS:
             return None
@@ -260,23 +259,21 @@ def _renamed_name(path: list[Node], text: bytes, start: int, new_end: int, remov
     return down
 
 
-def _outer_formals(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int) -> list[Node] | None:
+def _outer_formals(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: int, high: int, new: list[Node] | None = None) -> list[Node] | None:
     """The nodes from the root down to the formals holding [low, high), when no binding holds
     them (the file's own `{ lib, config, ... }:`, which _same_binding cannot place) and the
-    edit left the function in place: the same ancestors in both trees, and its body as it was.
-    Typing an argument there read the whole file's facts again (12 ms for wireguard)."""
+    edit left the function in place: the same ancestors in both trees, both without errors,
+    and its body as it was. Typing an argument there read the whole file's facts again
+    (12 ms for wireguard). `new`: as for _same_binding."""
     if new_tree.root_node.has_error or old_tree.root_node.has_error:
         return None
-    new = _ancestry(new_tree, low, high)
+    new = new if new is not None else _ancestry(new_tree.root_node, low, high)
     depth = max((at for at, node in enumerate(new) if node.type == "formals"), default=-1)
     if depth < 1 or any(node.type == "binding" for node in new[:depth]) or new[depth - 1].type != "function_expression":
         return None
-    old = _ancestry(old_tree, low, high)
-    if len(old) <= depth or old[depth].type != "formals":
+    old = _ancestry(old_tree.root_node, low, high)
+    if len(old) <= depth or old[depth].type != "formals" or not _alike_all(new[:depth], old[:depth]):
         return None
-    for a, b in zip(new[:depth], old[:depth]):
-        if a.type != b.type or a.start_byte != b.start_byte or a.end_byte != b.end_byte:
-            return None
     body, old_body = new[depth - 1].child_by_field_name("body"), old[depth - 1].child_by_field_name("body")
     if body is None or old_body is None or not _alike(body, old_body) or new[depth].start_byte != old[depth].start_byte:
         return None
@@ -285,6 +282,14 @@ def _outer_formals(new_tree: tree_sitter.Tree, old_tree: tree_sitter.Tree, low: 
 
 def _alike(node: Node, old: Node) -> bool:
     return node.type == old.type and node.start_byte == old.start_byte and node.end_byte == old.end_byte
+
+
+def _alike_all(nodes: list[Node], old: list[Node]) -> bool:
+    """_alike, node by node (a loop: this runs on every keystroke)."""
+    for node, before in zip(nodes, old):
+        if node.type != before.type or node.start_byte != before.start_byte or node.end_byte != before.end_byte:
+            return False
+    return True
 
 
 @dataclass
@@ -322,7 +327,10 @@ class Touched:
 
     @classmethod
     def _of(cls, new_tree: tree_sitter.Tree, text: bytes, old_tree: tree_sitter.Tree, start: int, old_end: int, new_end: int, removed: bytes | None = None) -> "Touched":
-        same = _same_binding(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
+        low, high = max(0, start - 1), min(len(text), new_end + 1)
+        broken = new_tree.root_node.has_error or old_tree.root_node.has_error  # then neither narrows
+        new = None if broken else _ancestry(new_tree.root_node, low, high)  # read once for both
+        same = _same_binding(new_tree, old_tree, low, high, new)
         if same is not None:
             path, old_binding = same
             kept = path[-1]
@@ -335,7 +343,7 @@ class Touched:
             if part is not None:  # the formals of a function it binds: read them again
                 return cls(start, old_end, new_end, part, part.start_byte, part.end_byte, path)
             return cls(start, old_end, new_end, kept, kept.start_byte, kept.end_byte, path[:-1])
-        outer = _outer_formals(new_tree, old_tree, max(0, start - 1), min(len(text), new_end + 1))
+        outer = _outer_formals(new_tree, old_tree, low, high, new)
         if outer is not None:  # the file's own function's formals: what follows them is as it was, moved
             formals = outer[-1]
             return cls(start, old_end, new_end, formals, formals.start_byte, formals.end_byte, outer[:-1])
