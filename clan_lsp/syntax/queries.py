@@ -16,7 +16,7 @@ import bisect
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import tree_sitter
 
@@ -318,6 +318,19 @@ class _Table:
         return self
 
 
+def _rows_spelled(table: "_Table", text: bytes, name: bytes, low: int, high: int) -> Iterator[int]:
+    """The rows that start where text[low:high] spells `name`, in order: a name's selects or
+    variables found without reading every row."""
+    count, width = len(table), len(name)
+    at = text.find(name, low, high)
+    while at != -1:
+        number = table.first_at(at)
+        while number < count and table.start(number) == at:
+            yield number
+            number += 1
+        at = text.find(name, at + width, high)
+
+
 def _with_arguments_moved(width: int, extras: tuple, moved: Callable[[int], int]) -> tuple:
     """A row's other fields with their offsets moved: a call's (width 4) arguments hold offsets."""
     if width != 4:
@@ -401,20 +414,13 @@ class SyntaxIndex:
         """The selects from the variable named `base` (`settings.x`, `settings ? x`), below
         `within` when given, in order. Found where the text spells the name (a select starts
         where its variable does), not by reading every select: rules ask for a few names."""
-        text, table = self.text, self._selects
-        count = len(table)
-        low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(text))
-        width = len(base)
+        table, width = self._selects, len(base)
+        low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(self.text))
         found = []
-        at = text.find(base, low, high)
-        while at != -1:
-            number = table.first_at(at)
-            while number < count and table.start(number) == at:
-                row = table.row(number)  # (start, end, base_start, base_end, ...)
-                if row[3] == at + width and row[1] <= high:
-                    found.append(Select(self, row))
-                number += 1
-            at = text.find(base, at + width, high)
+        for number in _rows_spelled(table, self.text, base, low, high):
+            row = table.row(number)  # (start, end, base_start, base_end, ...)
+            if row[3] == row[0] + width and row[1] <= high:
+                found.append(Select(self, row))
         return found
 
     def variable_spans_in(self, node: Node) -> list[tuple[int, int]]:
@@ -424,15 +430,12 @@ class SyntaxIndex:
     def variables_named(self, name: bytes) -> list[tuple[int, int]]:
         """(start, end) of every variable read that is `name`, in order: found where the text
         spells it, not by reading every variable (hundreds in a module)."""
-        text, table = self.text, self._variables
-        count, width = len(table), len(name)
+        table, width = self._variables, len(name)
         found = []
-        at = text.find(name)
-        while at != -1:
-            number = table.first_at(at)
-            if number < count and table.start(number) == at and table.end(number) == at + width:
-                found.append((at, at + width))
-            at = text.find(name, at + width)
+        for number in _rows_spelled(table, self.text, name, 0, len(self.text)):
+            start = table.start(number)
+            if table.end(number) == start + width:
+                found.append((start, start + width))
         return found
 
     def variables_in(self, node: Node) -> list[Node]:
