@@ -288,23 +288,22 @@ def _settings_reads(source: SourceFile, body: Node) -> list[tuple[str, Node]]:
     """(name, node) of each `settings.<name>` read in a perInstance body that its formal
     binds: found once per version of the file (a module's other files, unchanged while
     one is typed in, are checked again on every keystroke)."""
-    key = ("settings reads", body.start_byte, body.end_byte)
-    if key not in source.facts:
-        text = source.text
-        reads = []
-        for select in source.tree.index.selects_of(b"settings", body):
-            if select.has_default:
-                continue
-            # Bound inside the body (an inner function's or let's own `settings`), or else by
-            # perInstance's formal: the scopes below the body are searched, not the module's
-            # from its root (11 selects a keystroke in a small service cost 1 ms that way).
-            if binder_of(select.base, text, body) is not None:
-                continue
-            first = select.path.named_children[0] if select.path.named_children else None
-            if first is not None and first.type == "identifier":
-                reads.append((text[first.start_byte : first.end_byte].decode(), first))
-        source.facts[key] = reads
-    return source.facts[key]
+    return source.derived(("settings reads", body.start_byte, body.end_byte), lambda: list(_find_settings_reads(source, body)))
+
+
+def _find_settings_reads(source: SourceFile, body: Node) -> Iterator[tuple[str, Node]]:
+    text = source.text
+    for select in source.tree.index.selects_of(b"settings", body):
+        if select.has_default:
+            continue
+        # Bound inside the body (an inner function's or let's own `settings`), or else by
+        # perInstance's formal: the scopes below the body are searched, not the module's
+        # from its root (11 selects a keystroke in a small service cost 1 ms that way).
+        if binder_of(select.base, text, body) is not None:
+            continue
+        first = select.path.named_children[0] if select.path.named_children else None
+        if first is not None and first.type == "identifier":
+            yield text[first.start_byte : first.end_byte].decode(), first
 
 
 def _role_of(site: Site) -> str | None:

@@ -176,9 +176,7 @@ _RENAMED_WORDS = ((b"exports",), (b"vars", b"getPublicValue"))
 def _clanlib_selects(source: SourceFile) -> list[tuple[Select, list[str]]]:
     """`clanLib.exports...` and `clanLib.vars.getPublicValue` selects and their names, once
     per version of the file (two rules ask)."""
-    if "clanLib selects" not in source.facts:
-        source.facts["clanLib selects"] = list(_find_clanlib_selects(source))
-    return source.facts["clanLib selects"]
+    return source.derived("clanLib selects", lambda: list(_find_clanlib_selects(source)))
 
 
 # Where the text could spell one of them: `clanLib`, then `.exports` or `.vars`, or a comment

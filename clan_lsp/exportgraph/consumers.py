@@ -99,9 +99,7 @@ def _function_value(node: Node | None) -> Node | None:
 def consumer_sites(source: SourceFile) -> list[ConsumerSite]:
     """The selectExports calls of a file: read once per version of it (the graph is rebuilt
     on every keystroke in a small clan, and the other modules' files did not change)."""
-    if "consumer sites" not in source.facts:
-        source.facts["consumer sites"] = list(_consumer_sites(source))
-    return source.facts["consumer sites"]
+    return source.derived("consumer sites", lambda: list(_consumer_sites(source)))
 
 
 def _consumer_sites(source: SourceFile) -> Iterator[ConsumerSite]:

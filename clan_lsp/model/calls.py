@@ -12,10 +12,7 @@ from .values import dotted_name
 def calls(source: SourceFile, names: tuple[str, ...]) -> list[tuple[str, Node, list[Node]]]:
     """(helper name, callee node, argument nodes) for every call of a helper in a file
     (found once per version of the file and set of names)."""
-    key = ("calls", names)
-    if key not in source.facts:
-        source.facts[key] = list(_calls(source, names))
-    return source.facts[key]
+    return source.derived(("calls", names), lambda: list(_calls(source, names)))
 
 
 def _calls(source: SourceFile, names: tuple[str, ...]) -> Iterator[tuple[str, Node, list[Node]]]:

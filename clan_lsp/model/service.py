@@ -37,6 +37,15 @@ class SourceFile:
     def text(self) -> bytes:
         return self.tree.text
 
+    def derived(self, key, compute: Callable[[], object]):
+        """What `compute` derives from this version of the file, computed once (as
+        ServiceModule.derived does for a module): a module's other files keep theirs while
+        one of them is typed in."""
+        facts = self.facts
+        if key not in facts:
+            facts[key] = compute()
+        return facts[key]
+
 
 def load_source(text: bytes | str, path: str | None = None, tree: SyntaxTree | None = None) -> SourceFile:
     tree = tree or SyntaxTree(text)
