@@ -305,7 +305,7 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
             if spans and _unreliable(finding, source, spans):
                 continue
             report.findings.append(finding)
-    if workspace is not None and source.path is not None and _declares_inventory(workspace, source):
+    if workspace is not None and source.path is not None and workspace.declares_inventory(source):
         from .checks.inventory import run_inventory_rules
 
         for finding in run_inventory_rules(workspace, generation, source.path):
@@ -321,14 +321,6 @@ def _checked(report: FileReport, source: SourceFile, generation: Generation, wor
                 report.findings.append(finding)
     report.findings = _unique(report.findings)
     return report
-
-
-def _declares_inventory(workspace, source: SourceFile) -> bool:
-    """Whether the index read an inventory from this version of the file (a lookup, not a
-    walk over clan-core's 38 inventories every keystroke)."""
-    if "inventory sources" not in workspace._derived:
-        workspace._derived["inventory sources"] = {id(i.source): i.source for i in workspace.inventories}
-    return workspace._derived["inventory sources"].get(id(source)) is source
 
 
 # Rules that report something absent, and the key each finds missing: while that key is

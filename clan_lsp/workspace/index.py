@@ -569,6 +569,13 @@ class WorkspaceIndex:
     def inventory_paths(self) -> set[str]:
         return {i.source.path for i in self.inventories if i.source.path}
 
+    def declares_inventory(self, source: SourceFile) -> bool:
+        """Whether this index read an inventory from this version of a file (a lookup: the
+        analysis asks on every keystroke, and clan-core has 38 inventories)."""
+        if "inventory sources" not in self._derived:
+            self._derived["inventory sources"] = {id(i.source): i.source for i in self.inventories}
+        return self._derived["inventory sources"].get(id(source)) is source
+
     def interface_specs(self) -> dict[str, schema.ExportInterface]:
         """The clan's own export interfaces, then those its flake inputs declare."""
         if "interface-specs" not in self._derived:
