@@ -87,10 +87,8 @@ class LineIndex:
             if self._moved_by and self._moved_from != moved_from:
                 self.line_starts  # noqa: B018 - apply the other line's move first
             index._starts = self._starts
-            index._moved_from = moved_from if delta or self._moved_by else len(self._starts)
             index._moved_by = self._moved_by + delta
-            if not index._moved_by:
-                index._moved_from = len(self._starts)
+            index._moved_from = moved_from if index._moved_by else len(self._starts)
             return index
         starts = self.line_starts
         low = bisect.bisect_right(starts, start)  # the starts up to the edit stay
