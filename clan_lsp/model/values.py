@@ -16,7 +16,7 @@ from typing import Iterator
 
 from ..spec.schema import TRANSPARENT_WRAPPERS
 from ..syntax import Node
-from ..syntax.parse import unfold_application
+from ..syntax.parse import binding_set_of, unfold_application
 
 MAX_DEPTH = 120  # forcing deeper than this gives Unknown (no RecursionError on hostile input)
 _SCAN_BELOW = 2  # attribute sets with more definitions than this look names up in a dict (made on the first lookup)
@@ -420,7 +420,7 @@ class Reader:
             return self.function(node, env)
         if kind == "let_expression":
             let_env = Env(env)
-            bindings = node.child_by_field_name("bindings") or _first_child(node, "binding_set")
+            bindings = binding_set_of(node)
             if bindings is not None:
                 self._bind(bindings, let_env, let_env)
             body = node.child_by_field_name("body")
@@ -522,7 +522,7 @@ class Reader:
 
     def attrset(self, node: Node, env: Env, recursive: bool) -> AttrSet:
         result = AttrSet(node)
-        bindings = _first_child(node, "binding_set")
+        bindings = binding_set_of(node)
         if bindings is None:
             return result
         scope = Env(env) if recursive else env
@@ -715,13 +715,6 @@ class _SelectThunk(Thunk):
             got = base.get(self.name) if isinstance(base, AttrSet) else None
             self._value = got if got is not None else Unknown(self.attr)
         return self._value
-
-
-def _first_child(node: Node, kind: str) -> Node | None:
-    for child in node.named_children:
-        if child.type == kind:
-            return child
-    return None
 
 
 def read_file(root: Node, text: bytes) -> Value:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import tree_sitter
 
-from .parse import _NAME, Node, Touched, _alike, as_before_edit, walk
+from .parse import _NAME, Node, Touched, _alike, as_before_edit, binding_set_of, walk
 
 _SCOPES = ("attrset_expression", "rec_attrset_expression", "let_expression", "let_attrset_expression")
 _LITERALS = ("attrset_expression", "rec_attrset_expression")
@@ -49,7 +49,7 @@ class _Entry:
         if self._attrs is None and not self.inherited and self.value is not None:
             literal = _unparenthesized(self.value)
             if literal is not None and literal.type in _LITERALS:
-                bindings = _binding_set(literal)
+                bindings = binding_set_of(literal)
                 self._attrs = _Attrs()
                 if bindings is not None:
                     _read(bindings, text, self._attrs, None)
@@ -74,16 +74,6 @@ def _unparenthesized(node: Node | None) -> Node | None:
             return node
         inner = [c for c in node.named_children if c.type != "comment"]
         node = inner[0] if len(inner) == 1 else None
-    return None
-
-
-def _binding_set(node: Node) -> Node | None:
-    bindings = node.child_by_field_name("bindings")
-    if bindings is not None:
-        return bindings
-    for child in node.named_children:
-        if child.type == "binding_set":
-            return child
     return None
 
 
@@ -167,7 +157,7 @@ def _read(bindings: Node, text: bytes, attrs: _Attrs, found: list[_Duplicate] | 
             if below is not None and literal is not None and literal.type in _LITERALS:
                 # Two set literals for one name: Nix merges their own names, no deeper.
                 incoming = _Attrs()
-                inner = _binding_set(literal)
+                inner = binding_set_of(literal)
                 if inner is not None:
                     _read(inner, text, incoming, None)
                 for inner_name, inner_entry in incoming.names.items():
@@ -199,7 +189,7 @@ def _scope_duplicates(scope: Node, text: bytes, repeated: dict | None = None, ke
 
     With `repeated`, the set's first names defined more than once go there, by the set's
     start: (its end, the names); with `kept_names`, a big set's first names."""
-    bindings = _binding_set(scope)
+    bindings = binding_set_of(scope)
     if bindings is None:
         return []
     found: list[_Duplicate] = []

@@ -664,6 +664,17 @@ def unfold_application(node: Node) -> tuple[Node | None, list[Node]]:
     return function, args
 
 
+def binding_set_of(node: Node) -> Node | None:
+    """The bindings of a set or a let (its `binding_set`), None when it has none."""
+    bindings = node.child_by_field_name("bindings")
+    if bindings is not None:
+        return bindings
+    for child in node.named_children:
+        if child.type == "binding_set":
+            return child
+    return None
+
+
 def binding_of(node: Node | None, kinds: tuple[str, ...] = ("binding",), limit: int = 64) -> Node | None:
     """The nearest enclosing binding. It is near, and each .parent costs the depth: stay near."""
     for _ in range(limit):

@@ -27,7 +27,7 @@ from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
-from ..syntax.parse import _difference, binding_of
+from ..syntax.parse import _difference, binding_of, binding_set_of
 
 _SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
 MAX_FILES = 5000
@@ -867,8 +867,8 @@ def _same_instances(plain: PlainSet, relation: tuple) -> list[int | None]:
 
 
 def _bindings_of(node: Node) -> list[Node]:
-    sets = [c for c in node.named_children if c.type == "binding_set"]
-    return sets[0].named_children if sets else []
+    bindings = binding_set_of(node)
+    return bindings.named_children if bindings is not None else []
 
 
 def _path_registrations(plain: PlainSet) -> list[tuple[str, str]] | None:
