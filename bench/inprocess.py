@@ -41,7 +41,9 @@ def measure(file: Path, root: Path | None, count: int, completions: int, seed: i
 
     def publish(tree: SyntaxTree) -> list:
         analysis.update(path, load_source(tree.text, path, tree=tree))
-        return apply_config(analysis.diagnostics(path), path, tree.text, config_for(path), tree.line_index)
+        # as the server calls it (older checkouts' trees keep no places of words)
+        kept = {"spelled": tree.spelled} if hasattr(tree, "spelled") else {}
+        return apply_config(analysis.diagnostics(path), path, tree.text, config_for(path), tree.line_index, **kept)
 
     began = time.perf_counter()
     tree = SyntaxTree(text)

@@ -29,7 +29,7 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .checks import ERROR, INFO, RULES, WARNING, Finding, Rule
 from .checks.inventory import INVENTORY_RULES
@@ -250,6 +250,7 @@ def _candidates(folder: str) -> list[str]:
 
 # -- inline suppressions
 
+_MARK = b"clan-lsp:"
 _SUPPRESSION = re.compile(rb"#[ \t]*clan-lsp:[ \t]*ignore(?![\w-])(?:\[([^\]\n\r]*)\])?")
 
 
@@ -265,8 +266,10 @@ class Suppression:
         return line in (self.line, self.line + 1) and (self.codes is None or code in self.codes)
 
 
-def suppressions(text: bytes, index: LineIndex | None = None) -> list[Suppression]:
-    if b"clan-lsp:" not in text:
+def suppressions(text: bytes, index: LineIndex | None = None, spelled: Callable[[bytes], list[int]] | None = None) -> list[Suppression]:
+    """The `# clan-lsp: ignore` comments; `spelled` (SyntaxTree.spelled) spares searching a
+    text that has none on every keystroke."""
+    if not (spelled(_MARK) if spelled is not None else _MARK in text):
         return []
     index = index or LineIndex(text)
     found = []
@@ -286,6 +289,7 @@ def apply_config(
     config: Config = DEFAULT,
     index: LineIndex | None = None,
     report_unused: bool = True,
+    spelled: Callable[[bytes], list[int]] | None = None,
 ) -> list[Finding]:
     """The findings of the file at `path` (with contents `text`) to report under `config`.
 
@@ -294,7 +298,7 @@ def apply_config(
     per-file ignores, then severity overrides. Findings of other files pass unchanged.
     """
     index = index or LineIndex(text)
-    marks = suppressions(text, index)
+    marks = suppressions(text, index, spelled)
     kept: list[Finding] = []
     for finding in findings:
         if finding.path != path or not marks:

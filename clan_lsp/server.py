@@ -362,7 +362,7 @@ class ClanLanguageServer(LanguageServer):
             ]
         result = []
         # clan-lsp.toml and `# clan-lsp: ignore[...]`: the same filter as `clan-lsp check`
-        findings = apply_config(self.analysis.diagnostics(document.path), document.path, document.text, config_for(document.path), document.tree.line_index)
+        findings = apply_config(self.analysis.diagnostics(document.path), document.path, document.text, config_for(document.path), document.tree.line_index, spelled=document.tree.spelled)
         for finding in findings:
             if finding.code in self.settings.disabled_codes:
                 continue

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from clan_lsp.syntax import SyntaxTree
+from clan_lsp.syntax.parse import places
 from clan_lsp.syntax.queries import SyntaxIndex
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures").rglob("*.nix"))[:40]
@@ -317,3 +318,20 @@ def test_typing_an_argument_of_the_files_own_function_reads_only_its_formals(mon
         fresh = build_duplicates(tree.model_root, tree.text)
         assert (kept_duplicates.found, kept_duplicates.repeated) == (fresh.found, fresh.repeated)
     assert tree.text == text
+
+
+@pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:20]] + [TRAILING_COMMA], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:20]] + ["trailing-comma"])
+def test_places_of_a_word_kept_across_edits_are_those_a_search_finds(text: bytes) -> None:
+    """SyntaxTree.spelled keeps the old places and searches only around the edit: the same
+    places as searching the whole text, for words that overlap themselves, edits that
+    split or join a word, edits past the end, and a word asked after a version it skipped."""
+    rng = random.Random(len(text) + 5)
+    tree = SyntaxTree(text)
+    words = (b"settings", b"x", b"xx", b"clanLib", b"= 1;", b"clan-lsp:", b"y.z")
+    edits = list(random_edits(tree, rng, 30)) + [(len(text) + 10, len(text) + 12, b"xx")]
+    for number, (start, end, new) in enumerate(edits):
+        tree.edit(start, end, new)
+        for word in words[: 1 + number % len(words)]:
+            assert tree.spelled(word) == places(tree.text, word), (word, start, end, new)
+            assert tree.spells(word) == (word in tree.text)
+    assert places(b"xxxx", b"xx") == [0, 1, 2]

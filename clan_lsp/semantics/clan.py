@@ -118,7 +118,9 @@ def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
 _ENTRY_HINTS = (b"lib.clan", b"buildClan", b"mkFlake")
 
 
-def may_enter(text: bytes) -> bool:
+def may_enter(text: bytes | SourceFile) -> bool:
+    if isinstance(text, SourceFile):  # the tree keeps where its text spells the hints
+        return any(text.tree.spells(hint) for hint in _ENTRY_HINTS)
     return any(hint in text for hint in _ENTRY_HINTS)
 
 
@@ -137,7 +139,7 @@ def may_be_orphan(text: bytes) -> bool:
 
 def could_be_clan(source: SourceFile) -> bool:
     """Whether a file may hold a clan entry point or a clan of its own (not a service module)."""
-    if may_enter(source.text):
+    if may_enter(source):
         return True
     # the body first: a service module's (read anyway, to find its services) spares the
     # search of its text (44 us on wireguard's 29 KB, every keystroke)
@@ -162,7 +164,7 @@ class ClanFinder:
     def scan(self, source: SourceFile) -> bool:
         """Look for clan entry points in one file (cheap unless the file mentions them).
         False when the file has none: a verdict on its text alone."""
-        if not may_enter(source.text):
+        if not may_enter(source):
             return False
         entered = False
         for callee, args in _calls(source):

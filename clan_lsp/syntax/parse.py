@@ -15,6 +15,7 @@ unknown to it.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -404,6 +405,30 @@ def _difference(old: bytes, new: bytes) -> tuple[int, int, int]:
     return start, len(old) - low, len(new) - low
 
 
+def places(text: bytes, needle: bytes, low: int = 0, high: int | None = None) -> list[int]:
+    """Where text[low:high] spells `needle`: the start of each occurrence, ascending."""
+    high = len(text) if high is None else high
+    found = []
+    at = text.find(needle, low, high)
+    while at != -1:
+        found.append(at)
+        at = text.find(needle, at + 1, high)
+    return found
+
+
+def _places_after_edit(before: list[int], text: bytes, needle: bytes, start: int, old_end: int, new_end: int) -> list[int]:
+    """`places(text, needle)` after the edit [start, old_end) -> [start, new_end), from the
+    places before it: those ending before the edit are kept, those after it are moved, and
+    only the bytes where an occurrence could overlap the edit are searched."""
+    width, delta = len(needle), new_end - old_end
+    low = max(0, start - width + 1)
+    kept = bisect.bisect_left(before, low)
+    after = bisect.bisect_left(before, old_end)
+    around = places(text, needle, low, min(len(text), new_end + width - 1))
+    moved = [at + delta for at in before[after:]] if delta else before[after:]
+    return before[:kept] + around + moved
+
+
 class SyntaxTree:
     """One document's text and tree, updated by edits with incremental reparses."""
 
@@ -432,6 +457,28 @@ class SyntaxTree:
         self._recovery_before_edit: Recovery | None = None
         self._model_edit: tuple | None = None  # as _last_edit, from that recovery to this one
         self._model_touched: Touched | None = None
+        self._spelled: dict[bytes, list[int]] = {}  # see spelled
+        self._spelled_before_edit: dict[bytes, list[int]] = {}
+
+    def spelled(self, needle: bytes) -> list[int]:
+        """Where the text spells `needle` (each start, ascending), kept across an edit: the
+        old places are kept or moved and only the bytes around the edit are searched (one
+        search of wireguard's 29 KB for a word it lacks costs 12 us; a keystroke's checks
+        ask for about a dozen words)."""
+        found = self._spelled.get(needle)
+        if found is None:
+            before = self._spelled_before_edit.get(needle)
+            edit = self._last_edit
+            if before is None or edit is None:
+                found = places(self.text, needle)
+            else:
+                found = _places_after_edit(before, self.text, needle, edit[1], edit[2], edit[3])
+            self._spelled[needle] = found
+        return found
+
+    def spells(self, needle: bytes) -> bool:
+        """Whether the text holds `needle` anywhere (see spelled)."""
+        return bool(self.spelled(needle))
 
     def _fact(self, name: str, kind):
         """A fact of the tree: kind.build(model_root, text), or the previous one updated."""
@@ -466,7 +513,9 @@ class SyntaxTree:
         """Calls, selections and variables of the tree (see queries.py)."""
         from .queries import SyntaxIndex
 
-        return self._fact("index", SyntaxIndex)
+        index = self._fact("index", SyntaxIndex)
+        index.spelled = self.spelled
+        return index
 
     @property
     def duplicates(self):
@@ -556,6 +605,10 @@ class SyntaxTree:
     def edit(self, start: int, old_end: int, new_text: bytes) -> None:
         """Replace bytes [start, old_end) by new_text and reparse incrementally."""
         old = self.text
+        # offsets past the end mean the end (as slicing reads them), for the tree and the
+        # places kept across edits alike
+        start = min(max(start, 0), len(old))
+        old_end = min(max(old_end, start), len(old))
         new = old[:start] + new_text + old[old_end:]
         new_end = start + len(new_text)
         lines = self._line_index
@@ -614,6 +667,7 @@ class SyntaxTree:
         # it; through the recovered trees when both texts were half-typed (see _fact).
         self._repairs_follow = sorted(restored) == sorted(self._repaired)
         self._facts_before_edit, self._facts = self._facts, {}
+        self._spelled_before_edit, self._spelled = self._spelled, {}
         self._recovered_before_edit, self._recovered_facts = self._recovered_facts, set()
         self._last_edit = (old_tree, start, old_end, new_end, old[start:old_end])
         self._touched = None

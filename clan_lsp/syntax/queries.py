@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import tree_sitter
 
-from .parse import LANGUAGE, Node, Touched
+from .parse import LANGUAGE, Node, Touched, places
 
 
 def _query_text(name: str) -> str:
@@ -318,17 +318,15 @@ class _Table:
         return self
 
 
-def _rows_spelled(table: "_Table", text: bytes, name: bytes, low: int, high: int) -> Iterator[int]:
-    """The rows that start where text[low:high] spells `name`, in order: a name's selects or
-    variables found without reading every row."""
-    count, width = len(table), len(name)
-    at = text.find(name, low, high)
-    while at != -1:
+def _rows_spelled(table: "_Table", spelled: list[int], name: bytes, low: int, high: int) -> Iterator[int]:
+    """The rows that start where text[low:high] spells `name` (`spelled`: where the whole
+    text does), in order: a name's selects or variables found without reading every row."""
+    count = len(table)
+    for at in spelled[bisect.bisect_left(spelled, low) : bisect.bisect_right(spelled, high - len(name))]:
         number = table.first_at(at)
         while number < count and table.start(number) == at:
             yield number
             number += 1
-        at = text.find(name, at + width, high)
 
 
 def _with_arguments_moved(width: int, extras: tuple, moved: Callable[[int], int]) -> tuple:
@@ -352,6 +350,9 @@ class SyntaxIndex:
         self._call_objects: list[Call] | None = None
         self._select_objects: list[Select] | None = None
         self._callee_ends: dict[int, list[int]] | None = None  # see calls_ending
+        # where the text spells a word: SyntaxTree.spelled, kept across edits, once the tree
+        # hands it over (an index built on its own searches its text)
+        self.spelled: Callable[[bytes], list[int]] = lambda needle: places(text, needle)
 
     @classmethod
     def build(cls, root: Node, text: bytes) -> "SyntaxIndex":
@@ -401,13 +402,11 @@ class SyntaxIndex:
             for number, end in enumerate(self._calls.column(3)):
                 ends.setdefault(end, []).append(number)
             self._callee_ends = ends
-        text, callee_ends = self.text, self._callee_ends
+        callee_ends = self._callee_ends
         numbers: set[int] = set()
         for ending in endings:
-            at = text.find(ending)
-            while at != -1:
+            for at in self.spelled(ending):
                 numbers.update(callee_ends.get(at + len(ending), ()))
-                at = text.find(ending, at + 1)
         return [Call(self, self._calls.row(number)) for number in sorted(numbers)]
 
     def selects_of(self, base: bytes, within: Node | None = None) -> list[Select]:
@@ -417,7 +416,7 @@ class SyntaxIndex:
         table, width = self._selects, len(base)
         low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(self.text))
         found = []
-        for number in _rows_spelled(table, self.text, base, low, high):
+        for number in _rows_spelled(table, self.spelled(base), base, low, high):
             row = table.row(number)  # (start, end, base_start, base_end, ...)
             if row[3] == row[0] + width and row[1] <= high:
                 found.append(Select(self, row))
@@ -432,7 +431,7 @@ class SyntaxIndex:
         spells it, not by reading every variable (hundreds in a module)."""
         table, width = self._variables, len(name)
         found = []
-        for number in _rows_spelled(table, self.text, name, 0, len(self.text)):
+        for number in _rows_spelled(table, self.spelled(name), name, 0, len(self.text)):
             start = table.start(number)
             if table.end(number) == start + width:
                 found.append((start, start + width))
