@@ -719,11 +719,12 @@ def unfold_application(node: Node) -> tuple[Node | None, list[Node]]:
 
 
 def binding_set_of(node: Node) -> Node | None:
-    """The bindings of a set or a let (its `binding_set`), None when it has none."""
-    bindings = node.child_by_field_name("bindings")
-    if bindings is not None:
-        return bindings
-    for child in node.named_children:
+    """The bindings of a set or a let (its `binding_set`), None when it has none.
+
+    tree-sitter-nix gives it no field name; it is the first named child but for comments
+    before it, so the children are read one at a time (not all made for one)."""
+    for number in range(node.named_child_count):
+        child = node.named_child(number)
         if child.type == "binding_set":
             return child
     return None
