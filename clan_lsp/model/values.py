@@ -23,13 +23,14 @@ _SCAN_BELOW = 2  # attribute sets with more definitions than this look names up 
 
 
 class Value:
+    __slots__ = ()  # the values made on every keystroke have slots (AttrSet keeps a dict for its caches)
     node: Node | None
 
     def describe(self) -> str:
         return "a value"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Unknown(Value):
     node: Node | None = None
 
@@ -37,7 +38,7 @@ class Unknown(Value):
         return "a value not known before evaluation"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Str(Value):
     node: Node | None
     text: str | None  # None when interpolated
@@ -46,7 +47,7 @@ class Str(Value):
         return "a string"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Int(Value):
     node: Node | None
     number: int
@@ -55,7 +56,7 @@ class Int(Value):
         return "an integer"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Float(Value):
     node: Node | None
 
@@ -63,7 +64,7 @@ class Float(Value):
         return "a float"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Bool(Value):
     node: Node | None
     truth: bool
@@ -72,7 +73,7 @@ class Bool(Value):
         return "a boolean"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Null(Value):
     node: Node | None
 
@@ -80,7 +81,7 @@ class Null(Value):
         return "null"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class PathValue(Value):
     node: Node | None
     text: str
@@ -89,7 +90,7 @@ class PathValue(Value):
         return "a path"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class ListValue(Value):
     node: Node | None
     thunks: list["Thunk"]
@@ -102,14 +103,14 @@ class ListValue(Value):
         return "a list"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Formal:
     name: str
     node: Node  # the identifier
     has_default: bool
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Lambda(Value):
     node: Node | None
     param: str | None  # `x:` or the `@x` of a pattern
@@ -133,7 +134,7 @@ class Lambda(Value):
         return "a function"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Call(Value):
     """A function application we keep apart: `mkExports {...}`, `clanLib.buildScopeKey {...}`."""
 
@@ -155,7 +156,7 @@ class Call(Value):
         return "a function call"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Definition:
     """One place that defines (part of) an attribute: `a.b.c = v;` defines a with rest (b, c)."""
 
