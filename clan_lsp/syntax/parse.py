@@ -511,18 +511,23 @@ class SyntaxTree:
     @property
     def index(self):
         """Calls, selections and variables of the tree (see queries.py)."""
-        from .queries import SyntaxIndex
+        index = self._facts.get("index")  # rules ask a few dozen times a keystroke
+        if index is None:
+            from .queries import SyntaxIndex
 
-        index = self._fact("index", SyntaxIndex)
-        index.spelled = self.spelled
+            index = self._fact("index", SyntaxIndex)
+            index.spelled = self.spelled
         return index
 
     @property
     def duplicates(self):
         """Attributes defined twice (see duplicates.py)."""
-        from .duplicates import Duplicates
+        found = self._facts.get("duplicates")
+        if found is None:
+            from .duplicates import Duplicates
 
-        return self._fact("duplicates", Duplicates)
+            found = self._fact("duplicates", Duplicates)
+        return found
 
     @property
     def root(self) -> Node:
