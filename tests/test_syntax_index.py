@@ -65,6 +65,9 @@ def test_selects_of_a_name_are_those_a_scan_finds(text: bytes) -> None:
                 scanned = index.selects if node is None else index.selects_in(node)
                 expected = [s._entry for s in scanned if s.base_text == name]
                 assert [s._entry for s in index.selects_of(name, node)] == expected, (name, node)
+                for word in (b"settings", b"machines", b"x"):  # only those whose text spells it
+                    spelling = [e for e in expected if word in tree.text[e[0] : e[1]]]
+                    assert [s._entry for s in index.selects_of(name, node, spelling=word)] == spelling, (name, node, word)
 
 
 @pytest.mark.parametrize("text", [path.read_bytes() for path in FIXTURES[:20]] + [TRAILING_COMMA], ids=[p.parent.name + "/" + p.name for p in FIXTURES[:20]] + ["trailing-comma"])

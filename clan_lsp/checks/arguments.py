@@ -229,11 +229,9 @@ def role_settings(ctx: Context) -> None:
             continue
         text = site.part.source.text
         wanted = base.encode()
-        for select in site.part.source.tree.index.selects_of(wanted, body):
+        for select in site.part.source.tree.index.selects_of(wanted, body, spelling=b"settings"):
             if select.has_attr:
                 continue
-            if text.find(b"settings", select.start_byte, select.end_byte) == -1:
-                continue  # no `settings` in its path: its nodes are not looked up
             attrs = select.path.named_children
             if len(attrs) < depth:
                 continue

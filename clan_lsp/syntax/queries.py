@@ -409,14 +409,22 @@ class SyntaxIndex:
                 numbers.update(callee_ends.get(at + len(ending), ()))
         return [Call(self, self._calls.row(number)) for number in sorted(numbers)]
 
-    def selects_of(self, base: bytes, within: Node | None = None) -> list[Select]:
+    def selects_of(self, base: bytes, within: Node | None = None, spelling: bytes | None = None) -> list[Select]:
         """The selects from the variable named `base` (`settings.x`, `settings ? x`), below
         `within` when given, in order. Found where the text spells the name (a select starts
-        where its variable does), not by reading every select: rules ask for a few names."""
+        where its variable does), not by reading every select: rules ask for a few names.
+        `spelling`: only the selects whose text spells it too (`roles.<r>.settings` among
+        thirty `roles.<r>.machines`), left out before they are made."""
         table, width = self._selects, len(base)
         low, high = (within.start_byte, within.end_byte) if within is not None else (0, len(self.text))
+        words = self.spelled(spelling) if spelling is not None else None
         found = []
         for number in _rows_spelled(table, self.spelled(base), base, low, high):
+            if words is not None:
+                start, end = table.start(number), table.end(number)
+                at = bisect.bisect_left(words, start)
+                if at == len(words) or words[at] + len(spelling) > end:
+                    continue
             row = table.row(number)  # (start, end, base_start, base_end, ...)
             if row[3] == row[0] + width and row[1] <= high:
                 found.append(Select(self, row))
