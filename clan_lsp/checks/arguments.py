@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..model import AttrSet, Lambda, ServiceModule, SourceFile
 from ..model.scope import binder_of
@@ -23,10 +24,16 @@ class Site:
 
     label: str  # "perInstance", "perMachine", "interface", "the service module"
     function: Lambda
-    part: ServiceModule
+    # weakly: sites live in their module's derived facts, and a cycle through them kept each
+    # keystroke's whole model for the collector (tens of ms every couple hundred keystrokes)
+    part_ref: Callable[[], ServiceModule]
     passed: tuple[str, ...]  # every argument clan passes
     kind: str
     used: set[str] | None = field(default=None, repr=False, compare=False)  # see used_names
+
+    @property
+    def part(self) -> ServiceModule:
+        return self.part_ref()  # type: ignore[return-value]  # alive: its module holds the site
 
 
 def sites(module: ServiceModule) -> list[Site]:
@@ -41,22 +48,22 @@ def _sites(module: ServiceModule) -> Iterator[Site]:
     module_args = tuple(a.name for a in schema.MODULE_ARGS)
     for part in module.parts():
         if part.function is not None and part.function.formals is not None:
-            yield Site("the service module", part.function, part, module_args, "module")
+            yield Site("the service module", part.function, weakref.ref(part), module_args, "module")
         for role_name, role in roles_of(part):
             if not isinstance(role, AttrSet):
                 continue
             for key, passed in (("perInstance", per_instance), ("interface", interface)):
                 value = role.get(key)
                 if isinstance(value, Lambda):
-                    yield Site(key, value, part, passed, key)
+                    yield Site(key, value, weakref.ref(part), passed, key)
         value = part.effective().get("perMachine")
         if isinstance(value, Lambda):
-            yield Site("perMachine", value, part, per_machine, "perMachine")
+            yield Site("perMachine", value, weakref.ref(part), per_machine, "perMachine")
         for _where, result in results_of(part):
             for key in ("nixosModule", "darwinModule"):
                 value = result.get(key)
                 if isinstance(value, Lambda):
-                    yield Site(key, value, part, _OS_MODULE_ARGS, "osModule")
+                    yield Site(key, value, weakref.ref(part), _OS_MODULE_ARGS, "osModule")
 
 
 def used_names(site: "Site") -> set[str]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..model import AttrSet, Call, ListValue, ServiceModule, Str, Value
 from ..spec import schema
@@ -20,10 +21,14 @@ class ExportSite:
     """One place that writes exports."""
 
     where: str  # "exports", "perInstance", "perMachine"
-    part: ServiceModule
+    part_ref: Callable[[], ServiceModule]  # weakly, as arguments.Site: it lives in its module's facts
     key_node: Node | None  # the `exports` attribute name
     value: Value
     role: str | None = None
+
+    @property
+    def part(self) -> ServiceModule:
+        return self.part_ref()  # type: ignore[return-value]  # alive: its module holds the site
 
 
 def export_sites(module: ServiceModule) -> list[ExportSite]:
@@ -37,17 +42,17 @@ def _export_sites(module: ServiceModule) -> Iterator[ExportSite]:
         value = body.get("exports")
         if value is not None:
             keys = body.key_nodes("exports")
-            yield ExportSite("exports", part, keys[0] if keys else None, value)
+            yield ExportSite("exports", weakref.ref(part), keys[0] if keys else None, value)
         for role_name, role in roles_of(part):
             if isinstance(role, AttrSet):
                 result = body_of(role.get("perInstance"))
                 if isinstance(result, AttrSet) and result.has("exports"):
                     keys = result.key_nodes("exports")
-                    yield ExportSite("perInstance", part, keys[0] if keys else None, result.get("exports"), role_name)
+                    yield ExportSite("perInstance", weakref.ref(part), keys[0] if keys else None, result.get("exports"), role_name)
         result = body_of(body.get("perMachine"))
         if isinstance(result, AttrSet) and result.has("exports"):
             keys = result.key_nodes("exports")
-            yield ExportSite("perMachine", part, keys[0] if keys else None, result.get("exports"))
+            yield ExportSite("perMachine", weakref.ref(part), keys[0] if keys else None, result.get("exports"))
 
 
 def declared_out(ctx: Context) -> tuple[list[str] | None, list[tuple[ServiceModule, Str]]]:

@@ -15,8 +15,9 @@ the reads incomplete (unknown), never wrong.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..model import SourceFile
 from ..model.scope import binder_of
@@ -42,7 +43,9 @@ class Read:
 class ConsumerSite:
     """One `selectExports` call in a service module's file."""
 
-    source: SourceFile
+    # weakly: the sites live in their file's derived facts (a cycle through them kept every
+    # version of the file for the collector); a graph's Consumer holds the file
+    source_ref: Callable[[], SourceFile]
     call: Node  # the whole call
     callee: Node
     predicate: Node | None
@@ -51,6 +54,10 @@ class ConsumerSite:
     context_function: Node | None  # the perInstance/perMachine function
     reads: list[Read] = field(default_factory=list)
     reads_complete: bool = True
+
+    @property
+    def source(self) -> SourceFile:
+        return self.source_ref()  # type: ignore[return-value]  # alive: the file holds its sites
 
 
 @dataclass
@@ -120,7 +127,7 @@ def _consumer_sites(source: SourceFile) -> Iterator[ConsumerSite]:
             if names[position] == "perMachine":
                 where, function = "perMachine", _function_value(trail[position][1])
                 break
-        site = ConsumerSite(source, call.node, call.callee, call.args[0] if call.args else None, where, role, function)
+        site = ConsumerSite(weakref.ref(source), call.node, call.callee, call.args[0] if call.args else None, where, role, function)
         if len(call.args) != 2:
             site.reads_complete = False
         else:

@@ -57,6 +57,7 @@ class Consumer:
     instance: str | None
     context: Context
     matched: list[Producer] | None  # None: the predicate could not be evaluated
+    source: SourceFile  # the site's file, held while the graph lives (the site holds it weakly)
 
 
 @dataclass
@@ -264,7 +265,7 @@ def _consumers(graph: ClanGraph, module: ServiceModule, uses: list[ServiceUse]) 
                         break
                     if verdict:
                         matched.append(producer)
-                graph.consumers.append(Consumer(site, instance, context, matched))
+                graph.consumers.append(Consumer(site, instance, context, matched, source))
 
 
 def _untraced_exports_uses(module: ServiceModule, graph: ClanGraph) -> bool:

@@ -84,6 +84,7 @@ class ServiceModule:
             return
         walked = self.facts.get("parts")  # noted by attach_imports once the fragments are all there
         if walked is not None:
+            yield self
             yield from walked
             return
         yield from self._walk_parts()
@@ -329,8 +330,9 @@ def attach_imports(module: ServiceModule, load: Loader, depth: int = 0) -> None:
         module.fragments.append(part)
         attach_imports(part, load, depth + 1)
     if depth == 0 and module.fragments:
-        # the parts are fixed from now on (a graph of a few files, walked 280 times a keystroke)
-        module.facts["parts"] = list(module._walk_parts())
+        # the parts are fixed from now on (a graph of a few files, walked 280 times a keystroke);
+        # all but the module itself, which its own facts must not hold (see arguments.Site)
+        module.facts["parts"] = list(module._walk_parts())[1:]
 
 
 def exports_out(module: ServiceModule, generation: Generation = NEWEST) -> tuple[list[str] | None, list[tuple[ServiceModule, Str]]]:

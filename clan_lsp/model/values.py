@@ -488,14 +488,14 @@ class Reader:
                     # `a ? x` has more than the name (so may a comment): only then look for a default
                     has_default = child.child_count > 1 and child.child_by_field_name("default") is not None
                     formals.append(Formal(name, name_node, has_default))
-                    thunk = Thunk(None, inner, self)
+                    thunk = Thunk(None, None, None)  # an argument: known name, unknown value
                     thunk.binder = name_node
                     bindings[name] = thunk
                 elif kind == "ellipses":
                     ellipsis = True
         param = self.node_text(universal) if universal is not None else None
         if param is not None:
-            thunk = Thunk(None, inner, self)
+            thunk = Thunk(None, None, None)
             thunk.binder = universal
             inner.bindings[param] = thunk
         return inner, formals, ellipsis, param
