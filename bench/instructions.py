@@ -46,7 +46,7 @@ for stroke in valid_workload(text, max(count, 1), 7)[:count]:
     start, end, new = (stroke.offset, stroke.offset, b"x") if stroke.insert else (stroke.offset, stroke.offset + 1, b"")
     tree.edit(start, end, new)
     analysis.update(path, load_source(tree.text, path, tree=tree))
-    kept = {"spelled": tree.spelled} if hasattr(tree, "spelled") else {}  # as the server calls it
+    kept = {{"spelled": tree.spelled}} if hasattr(tree, "spelled") else {{}}  # as the server calls it
     apply_config(analysis.diagnostics(path), path, tree.text, config_for(path), tree.line_index, **kept)
 """
 
