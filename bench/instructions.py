@@ -51,9 +51,14 @@ for stroke in valid_workload(text, max(count, 1), 7)[:count]:
 """
 
 
+def child_program(file: Path, root: Path | None, count: int) -> str:
+    """The child's source for one file, workspace and number of keystrokes."""
+    return CHILD.format(bench=str(HERE), path=str(file.resolve()), root=str(root.resolve()) if root else None, count=count)
+
+
 def instructions(checkout: Path, file: Path, root: Path | None, count: int) -> int:
     """Instructions the child executes, all of them (cachegrind's `I refs`)."""
-    program = CHILD.format(bench=str(HERE), path=str(file.resolve()), root=str(root.resolve()) if root else None, count=count)
+    program = child_program(file, root, count)
     env = dict(os.environ, PYTHONPATH=str(checkout), PYTHONHASHSEED="0")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     done = subprocess.run(
