@@ -384,7 +384,7 @@ class Touched:
         return at if at < self.start else at + self.delta
 
 
-def _difference(old: bytes, new: bytes) -> tuple[int, int, int]:
+def difference(old: bytes, new: bytes) -> tuple[int, int, int]:
     """The one edit that makes `new` of `old`: [start, old_end) of old becomes [start, new_end)."""
     limit = min(len(old), len(new))
     low, high = 0, limit  # the common prefix, by halving (each comparison is one memcmp)
@@ -565,7 +565,7 @@ class SyntaxTree:
         self._model_edit = None
         if before is None:
             return
-        start, old_end, new_end = _difference(before.text, recovery.text)
+        start, old_end, new_end = difference(before.text, recovery.text)
         old_tree = before.tree.copy()
         old_tree.edit(start, old_end, new_end, _point(before.text, start), _point(before.text, old_end), _point(recovery.text, new_end))
         recovery.tree = self.parser.parse(recovery.text, old_tree)

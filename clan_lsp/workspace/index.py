@@ -27,7 +27,7 @@ from ..semantics.clan import Clan, ClanSearch, find_clans, find_clans_again
 from ..spec import schema
 from ..spec import types as t
 from ..syntax import Node
-from ..syntax.parse import _difference, binding_of, binding_set_of
+from ..syntax.parse import binding_of, binding_set_of, difference
 
 _SKIP_DIRS = {".git", "node_modules", "result", ".direnv", ".venv", "__pycache__"}
 MAX_FILES = 5000
@@ -800,7 +800,7 @@ class PlainSet:
         same bindings as in this one."""
         base = node.start_byte
         new_text = text[base : node.end_byte]
-        start, old_end, new_end = _difference(self.text, new_text)
+        start, old_end, new_end = difference(self.text, new_text)
         delta = new_end - old_end
         children, old = _bindings_of(node), self.children
         limit = min(len(children), len(old))
