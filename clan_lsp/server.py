@@ -144,8 +144,8 @@ class IdleCollector:
     when messages never pause.
 
     A keystroke leaves few objects in cycles (a model's `let` scopes and their bindings, about
-    40 in wireguard), but they hold that version's text and tree: counted in answers, the
-    garbage stays a hundred versions at most, and collecting it costs about a millisecond."""
+    30 in wireguard), but they hold that version's text and tree: counted in answers, the
+    garbage stays a hundred versions at most, and collecting it costs about 2 ms."""
 
     IDLE_SECONDS = 0.25
     ANSWERS_LIMIT = 100  # answers between young collections while typing never pauses

@@ -118,10 +118,10 @@ def _calls(source: SourceFile) -> Iterator[tuple[tuple[str, ...], list[Node]]]:
 _ENTRY_HINTS = (b"lib.clan", b"buildClan", b"mkFlake")
 
 
-def may_enter(text: bytes | SourceFile) -> bool:
-    if isinstance(text, SourceFile):  # the tree keeps where its text spells the hints
-        return any(text.tree.spells(hint) for hint in _ENTRY_HINTS)
-    return any(hint in text for hint in _ENTRY_HINTS)
+def may_enter(text_or_source: bytes | SourceFile) -> bool:
+    if isinstance(text_or_source, SourceFile):  # its tree keeps where the text spells the hints
+        return any(text_or_source.tree.spells(hint) for hint in _ENTRY_HINTS)
+    return any(hint in text_or_source for hint in _ENTRY_HINTS)
 
 
 def may_be_orphan(text: bytes) -> bool:

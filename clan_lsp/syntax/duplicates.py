@@ -20,7 +20,6 @@ the edit touched (`Duplicates.updated`); checks/syntax.py words it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
